@@ -1,0 +1,4 @@
+export * from "./schema.ts";
+export * from "./types.ts";
+export * from "./crds.ts";
+export * from "./manifests.ts";

@@ -1,0 +1,251 @@
+/**
+ * The OpenAPI v3 schemas of the KSIT CRDs (group ksit.io, version v1alpha1): the single source of truth.
+ * `crds.ts` wraps them into CustomResourceDefinitions, `types.ts` derives the TypeScript types from them.
+ */
+
+export const GROUP = "ksit.io";
+export const VERSION = "v1alpha1";
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+export const TOOL_TYPES = ["argocd", "flux", "prometheus", "istio"] as const;
+export const INTEGRATION_PHASES = [
+  "Pending",
+  "Running",
+  "Degraded",
+  "Failed",
+  "Unknown",
+  "Disabled",
+] as const;
+export const COMPONENT_STATUSES = ["Healthy", "Degraded", "Unhealthy", "Missing"] as const;
+export const WORKLOAD_KINDS = ["Deployment", "StatefulSet", "Service"] as const;
+
+/** Go duration strings as kube-apiserver's CEL `duration()` understands them (`30s`, `1m30s`, `1h`). */
+export const DURATION_PATTERN = "^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$";
+const DNS_LABEL = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+const DNS_SUBDOMAIN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+
+const stringMap = { type: "object", additionalProperties: { type: "string" } } as const;
+
+/** metav1.LabelSelector, with the operator/values rules the API server applies to built-in selectors. */
+export const labelSelectorSchema = {
+  type: "object",
+  description: "A standard Kubernetes label selector (matchLabels and/or matchExpressions).",
+  properties: {
+    matchLabels: stringMap,
+    matchExpressions: {
+      type: "array",
+      items: {
+        type: "object",
+        required: ["key", "operator"],
+        properties: {
+          key: { type: "string", minLength: 1, maxLength: 317 },
+          operator: { type: "string", enum: ["In", "NotIn", "Exists", "DoesNotExist"] },
+          values: { type: "array", items: { type: "string" } },
+        },
+        "x-kubernetes-validations": [
+          {
+            rule: "self.operator in ['In', 'NotIn'] ? (has(self.values) && size(self.values) > 0) : true",
+            message: "operator In and NotIn need at least one value",
+          },
+          {
+            rule:
+              "self.operator in ['Exists', 'DoesNotExist'] ? (!has(self.values) || size(self.values) == 0) : true",
+            message: "operator Exists and DoesNotExist take no values",
+          },
+        ],
+      },
+    },
+  },
+  "x-kubernetes-map-type": "atomic",
+} as const;
+
+/** metav1.Condition. */
+export const conditionSchema = {
+  type: "object",
+  required: ["type", "status", "lastTransitionTime", "reason", "message"],
+  properties: {
+    type: {
+      type: "string",
+      maxLength: 316,
+      pattern:
+        "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$",
+    },
+    status: { type: "string", enum: ["True", "False", "Unknown"] },
+    observedGeneration: { type: "integer", format: "int64", minimum: 0 },
+    lastTransitionTime: { type: "string", format: "date-time" },
+    reason: {
+      type: "string",
+      minLength: 1,
+      maxLength: 1024,
+      pattern: "^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$",
+    },
+    message: { type: "string", maxLength: 32768 },
+  },
+} as const;
+
+const conditionsSchema = {
+  type: "array",
+  items: conditionSchema,
+  "x-kubernetes-list-type": "map",
+  "x-kubernetes-list-map-keys": ["type"],
+} as const;
+
+export const integrationTargetSpecSchema = {
+  type: "object",
+  required: ["clusterName"],
+  properties: {
+    clusterName: {
+      type: "string",
+      minLength: 1,
+      maxLength: 253,
+      pattern: DNS_SUBDOMAIN,
+      description: "The workload cluster's name, as Integrations' targetClusters refer to it.",
+    },
+    labels: {
+      ...stringMap,
+      description: "Labels used by Integration targetSelector, merged with metadata.labels (metadata wins).",
+    },
+    kubeconfigSecretRef: {
+      type: "object",
+      description:
+        "Secret in the target's namespace holding the kubeconfig. Defaults to <clusterName>-kubeconfig.",
+      properties: {
+        name: { type: "string", minLength: 1, maxLength: 253, pattern: DNS_SUBDOMAIN },
+        key: { type: "string", minLength: 1, maxLength: 253, default: "kubeconfig" },
+      },
+    },
+  },
+} as const;
+
+export const integrationTargetStatusSchema = {
+  type: "object",
+  properties: {
+    observedGeneration: { type: "integer", format: "int64" },
+    serverVersion: { type: "string" },
+    conditions: conditionsSchema,
+  },
+} as const;
+
+export const componentOverrideSchema = {
+  type: "object",
+  required: ["name"],
+  description: "Override of one component of the tool table, or an extra component, for unusual installs.",
+  properties: {
+    name: { type: "string", minLength: 1, maxLength: 253, description: "Component name (tool table name)." },
+    kind: { type: "string", enum: WORKLOAD_KINDS },
+    required: { type: "boolean", description: "true: unhealthy fails the cluster; false: it degrades it." },
+    ignore: { type: "boolean", description: "Do not judge this component at all." },
+    workloadName: { type: "string", maxLength: 253, description: "Exact workload name to match." },
+    selector: labelSelectorSchema,
+  },
+} as const;
+
+export const integrationSpecSchema = {
+  type: "object",
+  required: ["type"],
+  properties: {
+    type: { type: "string", enum: TOOL_TYPES, description: "The tool to check." },
+    enabled: { type: "boolean", default: true, description: "false: Disabled, no calls to target clusters." },
+    targetClusters: {
+      type: "array",
+      items: { type: "string", minLength: 1, maxLength: 253 },
+      maxItems: 5000,
+      "x-kubernetes-list-type": "set",
+      description: "IntegrationTargets by spec.clusterName or metadata.name.",
+    },
+    targetSelector: { ...labelSelectorSchema, description: "Selects IntegrationTargets by their labels." },
+    config: {
+      type: "object",
+      default: {},
+      properties: {
+        namespace: {
+          type: "string",
+          maxLength: 63,
+          pattern: DNS_LABEL,
+          description: "Namespace of the tool on the workload clusters (default per tool).",
+        },
+        healthCheckInterval: {
+          type: "string",
+          default: "30s",
+          maxLength: 32,
+          pattern: DURATION_PATTERN,
+          description: "Resync interval, a duration such as 30s or 2m (minimum 5s).",
+          "x-kubernetes-validations": [
+            {
+              rule: `!self.matches('${DURATION_PATTERN}') || duration(self) >= duration('5s')`,
+              message: "must be at least 5s",
+            },
+            {
+              rule: `!self.matches('${DURATION_PATTERN}') || duration(self) <= duration('24h')`,
+              message: "must be at most 24h",
+            },
+          ],
+        },
+        components: {
+          type: "array",
+          maxItems: 64,
+          items: componentOverrideSchema,
+          "x-kubernetes-list-type": "map",
+          "x-kubernetes-list-map-keys": ["name"],
+        },
+      },
+    },
+  },
+  "x-kubernetes-validations": [
+    {
+      rule: "(has(self.targetClusters) && size(self.targetClusters) > 0) || has(self.targetSelector)",
+      message: "set spec.targetClusters or spec.targetSelector (or both)",
+      fieldPath: ".targetClusters",
+      reason: "FieldValueRequired",
+    },
+  ],
+} as const;
+
+export const componentStatusSchema = {
+  type: "object",
+  required: ["name", "status"],
+  properties: {
+    name: { type: "string" },
+    kind: { type: "string", enum: WORKLOAD_KINDS },
+    workload: { type: "string", description: "Name of the matched workload, if any." },
+    required: { type: "boolean" },
+    status: { type: "string", enum: COMPONENT_STATUSES },
+    ready: { type: "string", description: "available/desired, e.g. 1/2" },
+    reason: { type: "string" },
+    message: { type: "string" },
+  },
+} as const;
+
+export const clusterStatusSchema = {
+  type: "object",
+  required: ["name", "phase"],
+  properties: {
+    name: { type: "string" },
+    phase: { type: "string", enum: INTEGRATION_PHASES },
+    reason: { type: "string" },
+    message: { type: "string" },
+    components: { type: "array", items: componentStatusSchema },
+  },
+} as const;
+
+export const integrationStatusSchema = {
+  type: "object",
+  properties: {
+    observedGeneration: { type: "integer", format: "int64" },
+    phase: { type: "string", enum: INTEGRATION_PHASES },
+    healthy: { type: "string", description: "healthy/targets, for the HEALTHY column" },
+    message: { type: "string" },
+    summary: {
+      type: "object",
+      properties: {
+        targets: { type: "integer" },
+        healthy: { type: "integer" },
+        degraded: { type: "integer" },
+        failed: { type: "integer" },
+        unknown: { type: "integer" },
+      },
+    },
+    conditions: conditionsSchema,
+    clusters: { type: "array", items: clusterStatusSchema },
+  },
+} as const;

@@ -1,0 +1,73 @@
+/** TypeScript types of the KSIT objects, derived from the CRD schemas in `schema.ts`. */
+import type { FromSchema } from "./from_schema.ts";
+import type {
+  clusterStatusSchema,
+  COMPONENT_STATUSES,
+  componentOverrideSchema,
+  componentStatusSchema,
+  conditionSchema,
+  INTEGRATION_PHASES,
+  integrationSpecSchema,
+  integrationStatusSchema,
+  integrationTargetSpecSchema,
+  integrationTargetStatusSchema,
+  labelSelectorSchema,
+  TOOL_TYPES,
+  WORKLOAD_KINDS,
+} from "./schema.ts";
+
+export type ToolType = typeof TOOL_TYPES[number];
+export type Phase = typeof INTEGRATION_PHASES[number];
+export type ComponentHealth = typeof COMPONENT_STATUSES[number];
+export type WorkloadKind = typeof WORKLOAD_KINDS[number];
+
+export type LabelSelector = FromSchema<typeof labelSelectorSchema>;
+export type Condition = FromSchema<typeof conditionSchema>;
+export type ComponentOverride = FromSchema<typeof componentOverrideSchema>;
+export type ComponentStatus = FromSchema<typeof componentStatusSchema>;
+export type ClusterStatus = FromSchema<typeof clusterStatusSchema>;
+
+export type IntegrationSpec = FromSchema<typeof integrationSpecSchema>;
+export type IntegrationStatus = FromSchema<typeof integrationStatusSchema>;
+export type IntegrationTargetSpec = FromSchema<typeof integrationTargetSpecSchema>;
+export type IntegrationTargetStatus = FromSchema<typeof integrationTargetStatusSchema>;
+
+/** The part of ObjectMeta KSIT reads and writes. */
+export interface ObjectMeta {
+  name?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string | Date;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+export interface Integration {
+  apiVersion: "ksit.io/v1alpha1";
+  kind: "Integration";
+  metadata: ObjectMeta;
+  spec: IntegrationSpec;
+  status?: IntegrationStatus;
+}
+
+export interface IntegrationTarget {
+  apiVersion: "ksit.io/v1alpha1";
+  kind: "IntegrationTarget";
+  metadata: ObjectMeta;
+  spec: IntegrationTargetSpec;
+  status?: IntegrationTargetStatus;
+}
+
+/** Reasons of the IntegrationTarget Ready condition (DESIGN.md). */
+export const TARGET_REASONS = [
+  "Connected",
+  "SecretNotFound",
+  "InvalidKubeconfig",
+  "ExecAuthNotAllowed",
+  "ClusterUnreachable",
+  "Unauthorized",
+  "Forbidden",
+] as const;
+export type TargetReason = typeof TARGET_REASONS[number];
