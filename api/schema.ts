@@ -172,11 +172,11 @@ export const integrationSpecSchema = {
           description: "Resync interval, a duration such as 30s or 2m (minimum 5s).",
           "x-kubernetes-validations": [
             {
-              rule: `!self.matches('${DURATION_PATTERN}') || duration(self) >= duration('5s')`,
+              rule: `!self.matches(r'${DURATION_PATTERN}') || duration(self) >= duration('5s')`,
               message: "must be at least 5s",
             },
             {
-              rule: `!self.matches('${DURATION_PATTERN}') || duration(self) <= duration('24h')`,
+              rule: `!self.matches(r'${DURATION_PATTERN}') || duration(self) <= duration('24h')`,
               message: "must be at most 24h",
             },
           ],
