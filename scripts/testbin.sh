@@ -14,7 +14,9 @@ ETCD_VERSION="${KSIT_ETCD_VERSION:-v3.6.16}"
 HELM_VERSION="${KSIT_HELM_VERSION:-v3.22.0}"
 
 cache_root="${KSIT_TESTBIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ksit/testbin}"
-out="$cache_root/k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_helm-${HELM_VERSION}"
+# RECIPE changes whenever the build flags below change, so a cache never serves a binary built the old way.
+RECIPE=2
+out="$cache_root/k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_helm-${HELM_VERSION}_r${RECIPE}"
 work="$cache_root/src"
 
 log() { printf '[testbin %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -110,9 +112,17 @@ build_helm() {
   printf 'module ksit.local/testbin/helm\n\ngo 1.26.0\n' >"$dir/go.mod"
   log "helm $HELM_VERSION: resolving and building"
   (cd "$dir" && go get "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" >/dev/null 2>&1)
-  (cd "$dir" && go build -mod=mod -trimpath \
-    -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean" \
-    -o "$out/helm" helm.sh/helm/v3/cmd/helm)
+  # as helm's Makefile does: the default Kubernetes version (helm template, lint) comes from client-go's
+  local cg major minor ld
+  cg=$(cd "$dir" && go list -m -f '{{.Version}}' k8s.io/client-go)
+  cg=${cg#v}
+  major=$(( ${cg%%.*} + 1 ))
+  minor=$(echo "$cg" | cut -d. -f2)
+  ld="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+  for p in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
+    ld="$ld -X $p.k8sVersionMajor=$major -X $p.k8sVersionMinor=$minor"
+  done
+  (cd "$dir" && go build -mod=mod -trimpath -ldflags "$ld" -o "$out/helm" helm.sh/helm/v3/cmd/helm)
 }
 
 if [ -x "$out/kube-apiserver" ] && [ -x "$out/kubectl" ] && [ -x "$out/etcd" ] && [ -x "$out/helm" ]; then
