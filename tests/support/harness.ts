@@ -23,17 +23,44 @@ async function write(path: string, text: string, mode = 0o600) {
   await Deno.writeTextFile(path, text, { mode });
 }
 
+/** Is process `pid` alive (and not a zombie)? */
+export function pidAlive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return !/^\d+ \(.*\) [ZX] /.test(stat);
+  } catch {
+    return false;
+  }
+}
+
 class Proc {
   child: Deno.ChildProcess | undefined;
+  pid: number | undefined;
   constructor(
     readonly name: string,
     readonly cmd: string,
     readonly args: string[],
     readonly logPath: string,
     readonly onPid: (pid: number) => void,
+    /** Detached: own session, output straight to the log, outlives this Deno process (quickstart). */
+    readonly detached = false,
   ) {}
 
   async start() {
+    if (this.detached) {
+      // setsid: a new session, so the terminal's Ctrl-C and our exit do not reach it
+      this.child = new Deno.Command("setsid", {
+        args: ["bash", "-c", 'exec "$0" "$@" >>"$KSIT_LOG" 2>&1', this.cmd, ...this.args],
+        env: { KSIT_LOG: this.logPath },
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      this.child.unref();
+      this.pid = this.child.pid;
+      this.onPid(this.pid);
+      return;
+    }
     const log = await Deno.open(this.logPath, { create: true, append: true, write: true });
     this.child = new Deno.Command(this.cmd, {
       args: this.args,
@@ -41,6 +68,7 @@ class Proc {
       stdout: "piped",
       stderr: "piped",
     }).spawn();
+    this.pid = this.child.pid;
     this.onPid(this.child.pid);
     // both streams into one log file; closing happens when the process ends
     const w = log.writable.getWriter();
@@ -51,23 +79,36 @@ class Proc {
   }
 
   get running(): boolean {
-    return this.child !== undefined;
+    return this.pid !== undefined && pidAlive(this.pid);
   }
 
   async stop(signal: Deno.Signal = "SIGTERM", graceMs = 5000) {
-    const child = this.child;
-    if (!child) return;
+    const { child, pid } = this;
     this.child = undefined;
+    this.pid = undefined;
+    if (pid === undefined) return;
     try {
-      child.kill(signal);
+      Deno.kill(pid, signal);
     } catch { /* already gone */ }
-    const timer = setTimeout(() => {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* gone */ }
-    }, graceMs);
-    await child.status;
-    clearTimeout(timer);
+    if (child && !this.detached) {
+      const timer = setTimeout(() => {
+        try {
+          child.kill("SIGKILL");
+        } catch { /* gone */ }
+      }, graceMs);
+      await child.status;
+      clearTimeout(timer);
+      return;
+    }
+    const deadline = Date.now() + graceMs;
+    while (pidAlive(pid)) {
+      if (Date.now() > deadline) {
+        try {
+          Deno.kill(pid, "SIGKILL");
+        } catch { /* gone */ }
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   async tail(lines = 30): Promise<string> {
@@ -89,7 +130,7 @@ export class TestCluster {
     readonly harness: Harness,
     readonly name: string,
     readonly port: number,
-    args: string[],
+    readonly args: string[],
     readonly dir: string,
   ) {
     this.url = `https://127.0.0.1:${port}`;
@@ -98,13 +139,17 @@ export class TestCluster {
       certPem: harness.pki.admin.certPem,
       keyPem: harness.pki.admin.keyPem,
     });
-    this.proc = new Proc(
-      name,
-      harness.bin.kubeApiserver,
-      args,
-      `${dir}/kube-apiserver.log`,
-      (p) => harness.track(p),
-    );
+    this.proc = harness.proc(name, harness.bin.kubeApiserver, args, `${dir}/kube-apiserver.log`);
+  }
+
+  /** The API server's pid while it runs. */
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
+  /** Takes over a running process (Harness.attach). */
+  adopt(pid: number) {
+    this.proc.pid = pid;
   }
 
   /** A self-contained kubeconfig for this server and the given user. */
@@ -186,10 +231,18 @@ export class TestCluster {
 export interface HarnessOptions {
   /** Names of the clusters to start, e.g. ["cp", "cluster-1", "cluster-2"]; or a count. */
   clusters: string[] | number;
-  /** Keep the state directory (logs) after stop. */
-  keep?: boolean;
   /** Extra kube-apiserver flags. */
   apiserverArgs?: string[];
+  /**
+   * Detached (the quickstart): state in `dir` (created), processes in their own session that outlive this
+   * Deno process, no reaper; `Harness.attach(dir)` finds them again and `stop()` ends them.
+   */
+  detached?: { dir: string };
+}
+
+interface HarnessState {
+  etcd: { url: string; pid: number; args: string[] };
+  clusters: { name: string; port: number; pid: number; args: string[] }[];
 }
 
 export class Harness {
@@ -202,7 +255,12 @@ export class Harness {
   /** Milliseconds from `start()` until every server answered /readyz. */
   startupMs = 0;
 
-  private constructor(readonly dir: string, readonly bin: Testbin, readonly pki: TestPki) {
+  private constructor(
+    readonly dir: string,
+    readonly bin: Testbin,
+    readonly pki: TestPki,
+    readonly detached = false,
+  ) {
     this.httpClient = Deno.createHttpClient({ caCerts: [pki.ca.certPem] });
   }
 
@@ -211,24 +269,60 @@ export class Harness {
     const names = typeof opts.clusters === "number"
       ? Array.from({ length: opts.clusters }, (_, i) => `cluster-${i + 1}`)
       : opts.clusters;
-    const [bin, pki, dir] = await Promise.all([
-      testbin(),
-      createPki(),
-      Deno.makeTempDir({ prefix: "ksit-harness-" }),
-    ]);
-    const h = new Harness(dir, bin, pki);
+    const dirP = opts.detached
+      ? Deno.mkdir(opts.detached.dir, { recursive: true }).then(() => opts.detached!.dir)
+      : Deno.makeTempDir({ prefix: "ksit-harness-" });
+    const [bin, pki, dir] = await Promise.all([testbin(), createPki(), dirP]);
+    const h = new Harness(dir, bin, pki, !!opts.detached);
     try {
-      h.startReaper();
-      await h.startEtcd();
+      if (!h.detached) h.startReaper();
       await h.writePki();
+      await h.startEtcd();
       for (const name of names) h.clusters.push(h.newCluster(name, opts.apiserverArgs ?? []));
       await Promise.all(h.clusters.map((c) => c.start()));
+      if (h.detached) await h.saveState();
     } catch (e) {
       await h.stop();
       throw e;
     }
     h.startupMs = Math.round(performance.now() - t0);
     return h;
+  }
+
+  /**
+   * Finds a detached harness again from its directory. Returns undefined when there is none, or when any of
+   * its processes is gone (the caller then stops what is left and starts anew).
+   */
+  static async attach(dir: string): Promise<Harness | undefined> {
+    let state: HarnessState;
+    try {
+      state = JSON.parse(await Deno.readTextFile(`${dir}/state.json`));
+    } catch {
+      return undefined;
+    }
+    const read = (f: string) => Deno.readTextFile(`${dir}/${f}`);
+    const pki = {
+      ca: { certPem: await read("ca.crt"), keyPem: "" },
+      serving: { certPem: await read("serving.crt"), keyPem: "" },
+      admin: { certPem: await read("admin.crt"), keyPem: await read("admin.key") },
+      serviceAccount: { publicPem: await read("sa.pub"), privatePem: "" },
+      client: () => Promise.reject(new Error("an attached harness cannot issue certificates")),
+    } satisfies TestPki;
+    const h = new Harness(dir, await testbin(), pki, true);
+    h.etcdUrl = state.etcd.url;
+    h.etcd = h.proc("etcd", h.bin.etcd, state.etcd.args, `${dir}/etcd.log`);
+    h.etcd.pid = state.etcd.pid;
+    for (const c of state.clusters) {
+      const cluster = new TestCluster(h, c.name, c.port, c.args, `${dir}/${c.name}`);
+      cluster.adopt(c.pid);
+      h.clusters.push(cluster);
+    }
+    return h;
+  }
+
+  /** Every process of this harness is alive. */
+  get healthy(): boolean {
+    return this.etcd?.running && this.clusters.every((c) => c.running);
   }
 
   /** The cluster called `name`. */
@@ -238,8 +332,21 @@ export class Harness {
     return c;
   }
 
+  /** Records a pid the reaper kills if this process dies without stop() (also for processes tests start). */
   track(pid: number) {
     Deno.writeTextFileSync(`${this.dir}/pids`, `${pid}\n`, { append: true });
+  }
+
+  proc(name: string, cmd: string, args: string[], logPath: string): Proc {
+    return new Proc(name, cmd, args, logPath, (p) => this.track(p), this.detached);
+  }
+
+  private async saveState() {
+    const state: HarnessState = {
+      etcd: { url: this.etcdUrl, pid: this.etcd.pid!, args: this.etcd.args },
+      clusters: this.clusters.map((c) => ({ name: c.name, port: c.port, pid: c.pid!, args: c.args })),
+    };
+    await write(`${this.dir}/state.json`, JSON.stringify(state, null, 2));
   }
 
   private startReaper() {
@@ -263,7 +370,7 @@ export class Harness {
     const client = freePort();
     const peer = freePort();
     this.etcdUrl = `http://127.0.0.1:${client}`;
-    this.etcd = new Proc(
+    this.etcd = this.proc(
       "etcd",
       this.bin.etcd,
       [
@@ -278,7 +385,6 @@ export class Harness {
         "--quota-backend-bytes=4294967296",
       ],
       `${this.dir}/etcd.log`,
-      (p) => this.track(p),
     );
     await this.etcd.start();
     await eventually(async () => {
@@ -296,6 +402,8 @@ export class Harness {
     await write(`${this.dir}/serving.key`, p.serving.keyPem);
     await write(`${this.dir}/sa.pub`, p.serviceAccount.publicPem, 0o644);
     await write(`${this.dir}/sa.key`, p.serviceAccount.privatePem);
+    await write(`${this.dir}/admin.crt`, p.admin.certPem, 0o644);
+    await write(`${this.dir}/admin.key`, p.admin.keyPem);
   }
 
   private newCluster(name: string, extra: string[]): TestCluster {
@@ -345,6 +453,7 @@ export class Harness {
     return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
   }
 
+  /** Stops every process; removes the state directory unless `keep`. */
   async stop(opts: { keep?: boolean } = {}): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;

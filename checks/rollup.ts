@@ -1,0 +1,100 @@
+/** Pure roll-up of per-cluster verdicts into an Integration's status. */
+import type { ClusterStatus, Condition, IntegrationStatus, Phase } from "../api/types.ts";
+import { type DesiredCondition, mergeConditions } from "./conditions.ts";
+import { INTEGRATION_REASONS } from "./reasons.ts";
+
+export interface RollUpInput {
+  /** metadata.generation of the Integration. */
+  generation: number;
+  /** spec.enabled */
+  enabled: boolean;
+  /** One verdict per selected target (judgeCluster / unknownCluster), any order. */
+  clusters: readonly ClusterStatus[];
+  /** The current status, so lastTransitionTime moves only when a condition's status changes. */
+  previous?: IntegrationStatus;
+  /** RFC 3339 time used as lastTransitionTime of conditions that change status. */
+  now: string;
+}
+
+/** Worst first: the order in which a cluster's phase decides the Integration's phase and message. */
+const CLUSTER_RANK: Record<Phase, number> = {
+  Failed: 5,
+  Unknown: 4,
+  Pending: 3,
+  Degraded: 2,
+  Running: 0,
+  Disabled: 0,
+};
+
+/**
+ * Phase: disabled ⇒ `Disabled`; no clusters ⇒ `Pending`; any Failed ⇒ `Failed`; else any Unknown (or Pending)
+ * ⇒ `Unknown`; else any Degraded ⇒ `Degraded`; else `Running`. The message names the worst cluster and its
+ * worst component (`cluster-2: argocd-repo-server: 0/2 available (+1 more clusters)`). Conditions: `Ready`
+ * (True iff Running, Unknown when Unknown), `Degraded` (Degraded or Failed), `Reconciling` (Pending), `Stalled`
+ * (Failed); all carry the phase's reason (INTEGRATION_REASONS) and the message. Deterministic: the only time
+ * in the result is lastTransitionTime, which moves only on status changes.
+ */
+export function rollUp(input: RollUpInput): IntegrationStatus {
+  const clusters = input.enabled
+    ? [...input.clusters].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    : [];
+  const count = (...phases: Phase[]) => clusters.filter((c) => phases.includes(c.phase)).length;
+  const summary = {
+    targets: clusters.length,
+    healthy: count("Running"),
+    degraded: count("Degraded"),
+    failed: count("Failed"),
+    unknown: count("Unknown", "Pending", "Disabled"),
+  };
+  const phase = integrationPhase(input.enabled, clusters);
+  const message = integrationMessage(phase, clusters);
+  const reason = INTEGRATION_REASONS[phase];
+  const cond = (type: string, status: Condition["status"]): DesiredCondition => ({
+    type,
+    status,
+    observedGeneration: input.generation,
+    reason,
+    message,
+  });
+  const desired = [
+    cond("Ready", phase === "Running" ? "True" : phase === "Unknown" ? "Unknown" : "False"),
+    cond("Degraded", phase === "Degraded" || phase === "Failed" ? "True" : "False"),
+    cond("Reconciling", phase === "Pending" ? "True" : "False"),
+    cond("Stalled", phase === "Failed" ? "True" : "False"),
+  ];
+  return {
+    observedGeneration: input.generation,
+    phase,
+    healthy: `${summary.healthy}/${summary.targets}`,
+    message,
+    summary,
+    conditions: mergeConditions(input.previous?.conditions, desired, input.now),
+    clusters,
+  };
+}
+
+function integrationPhase(enabled: boolean, clusters: readonly ClusterStatus[]): Phase {
+  if (!enabled) return "Disabled";
+  if (clusters.length === 0) return "Pending";
+  const worst = Math.max(...clusters.map((c) => CLUSTER_RANK[c.phase]));
+  if (worst >= CLUSTER_RANK.Failed) return "Failed";
+  if (worst >= CLUSTER_RANK.Pending) return "Unknown";
+  if (worst >= CLUSTER_RANK.Degraded) return "Degraded";
+  return "Running";
+}
+
+function integrationMessage(phase: Phase, clusters: readonly ClusterStatus[]): string {
+  if (phase === "Disabled") return "disabled (spec.enabled is false): no checks run";
+  if (phase === "Pending") return "no targets matched: check spec.targetClusters and spec.targetSelector";
+  if (phase === "Running") {
+    return clusters.length === 1
+      ? `${clusters[0]?.name}: ${clusters[0]?.message ?? "healthy"}`
+      : `all ${clusters.length} clusters healthy`;
+  }
+  const bad = clusters.filter((c) => CLUSTER_RANK[c.phase] > 0);
+  let worst = bad[0] as ClusterStatus;
+  for (const c of bad) if (CLUSTER_RANK[c.phase] > CLUSTER_RANK[worst.phase]) worst = c;
+  const more = bad.length - 1;
+  const suffix = more > 0 ? ` (+${more} more ${more === 1 ? "cluster" : "clusters"})` : "";
+  return `${worst.name}: ${worst.message ?? worst.reason ?? worst.phase}${suffix}`;
+}

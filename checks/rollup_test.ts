@@ -1,0 +1,216 @@
+import type { ClusterStatus, IntegrationStatus, Phase } from "../api/types.ts";
+import { loadSnapshot, withAvailable } from "../tests/fixtures/load.ts";
+import { assertEquals } from "../tests/support/assert.ts";
+import { judgeCluster, unknownCluster } from "./judge.ts";
+import { rollUp } from "./rollup.ts";
+
+const T0 = "2024-09-01T10:00:00Z";
+const T1 = "2024-09-01T10:05:00Z";
+const T2 = "2024-09-01T10:10:00Z";
+
+const argocd = await loadSnapshot("tools/argocd/install.yaml");
+const healthy = (name: string) => judgeCluster({ cluster: name, type: "argocd", snapshot: argocd });
+const failed = (name: string) =>
+  judgeCluster({ cluster: name, type: "argocd", snapshot: withAvailable(argocd, "argocd-repo-server", 0) });
+const degraded = (name: string) =>
+  judgeCluster({ cluster: name, type: "argocd", snapshot: withAvailable(argocd, "argocd-dex-server", 0) });
+const unreachable = (name: string) =>
+  unknownCluster(name, "ClusterUnreachable", "dial tcp 10.0.0.9:6443: connection refused");
+
+interface Case {
+  name: string;
+  enabled?: boolean;
+  clusters: ClusterStatus[];
+  phase: Phase;
+  reason: string;
+  message: string;
+  summary: NonNullable<IntegrationStatus["summary"]>;
+  /** Ready, Degraded, Reconciling, Stalled */
+  conditions: string[];
+}
+
+const cases: Case[] = [
+  {
+    name: "disabled: no clusters, zero summary, even if clusters were passed",
+    enabled: false,
+    clusters: [failed("cluster-1")],
+    phase: "Disabled",
+    reason: "Disabled",
+    message: "disabled (spec.enabled is false): no checks run",
+    summary: { targets: 0, healthy: 0, degraded: 0, failed: 0, unknown: 0 },
+    conditions: ["False", "False", "False", "False"],
+  },
+  {
+    name: "no targets: Pending",
+    clusters: [],
+    phase: "Pending",
+    reason: "NoTargetsMatched",
+    message: "no targets matched: check spec.targetClusters and spec.targetSelector",
+    summary: { targets: 0, healthy: 0, degraded: 0, failed: 0, unknown: 0 },
+    conditions: ["False", "False", "True", "False"],
+  },
+  {
+    name: "all healthy: Running",
+    clusters: [healthy("cluster-2"), healthy("cluster-1")],
+    phase: "Running",
+    reason: "AllHealthy",
+    message: "all 2 clusters healthy",
+    summary: { targets: 2, healthy: 2, degraded: 0, failed: 0, unknown: 0 },
+    conditions: ["True", "False", "False", "False"],
+  },
+  {
+    name: "one healthy cluster: its message",
+    clusters: [healthy("cluster-1")],
+    phase: "Running",
+    reason: "AllHealthy",
+    message: "cluster-1: 4/4 required components healthy",
+    summary: { targets: 1, healthy: 1, degraded: 0, failed: 0, unknown: 0 },
+    conditions: ["True", "False", "False", "False"],
+  },
+  {
+    name: "one degraded: Degraded",
+    clusters: [healthy("cluster-1"), degraded("cluster-2")],
+    phase: "Degraded",
+    reason: "ComponentsDegraded",
+    message: "cluster-2: argocd-dex-server: 0/1 available",
+    summary: { targets: 2, healthy: 1, degraded: 1, failed: 0, unknown: 0 },
+    conditions: ["False", "True", "False", "False"],
+  },
+  {
+    name: "one failed: Failed, worst cluster and component named",
+    clusters: [healthy("cluster-1"), failed("cluster-2"), healthy("cluster-3")],
+    phase: "Failed",
+    reason: "ComponentsFailed",
+    message: "cluster-2: argocd-repo-server: 0/2 available",
+    summary: { targets: 3, healthy: 2, degraded: 0, failed: 1, unknown: 0 },
+    conditions: ["False", "True", "False", "True"],
+  },
+  {
+    name: "failed beats unknown and degraded; the others are counted",
+    clusters: [degraded("cluster-1"), unreachable("cluster-2"), failed("cluster-3"), healthy("cluster-4")],
+    phase: "Failed",
+    reason: "ComponentsFailed",
+    message: "cluster-3: argocd-repo-server: 0/2 available (+2 more clusters)",
+    summary: { targets: 4, healthy: 1, degraded: 1, failed: 1, unknown: 1 },
+    conditions: ["False", "True", "False", "True"],
+  },
+  {
+    name: "two failed: the first by name is named",
+    clusters: [failed("cluster-b"), failed("cluster-a")],
+    phase: "Failed",
+    reason: "ComponentsFailed",
+    message: "cluster-a: argocd-repo-server: 0/2 available (+1 more cluster)",
+    summary: { targets: 2, healthy: 0, degraded: 0, failed: 2, unknown: 0 },
+    conditions: ["False", "True", "False", "True"],
+  },
+  {
+    name: "no failure but a cluster unreachable: Unknown",
+    clusters: [healthy("cluster-1"), unreachable("cluster-2"), degraded("cluster-3")],
+    phase: "Unknown",
+    reason: "ClustersUnreachable",
+    message: "cluster-2: dial tcp 10.0.0.9:6443: connection refused (+1 more cluster)",
+    summary: { targets: 3, healthy: 1, degraded: 1, failed: 0, unknown: 1 },
+    conditions: ["Unknown", "False", "False", "False"],
+  },
+];
+
+for (const c of cases) {
+  Deno.test(`rollUp: ${c.name}`, () => {
+    const s = rollUp({ generation: 3, enabled: c.enabled ?? true, clusters: c.clusters, now: T0 });
+    assertEquals(
+      {
+        phase: s.phase,
+        message: s.message,
+        summary: s.summary,
+        healthy: s.healthy,
+        observedGeneration: s.observedGeneration,
+      },
+      {
+        phase: c.phase,
+        message: c.message,
+        summary: c.summary,
+        healthy: `${c.summary.healthy}/${c.summary.targets}`,
+        observedGeneration: 3,
+      },
+    );
+    assertEquals(
+      s.conditions,
+      ["Ready", "Degraded", "Reconciling", "Stalled"].map((type, i) => ({
+        type,
+        status: c.conditions[i] as "True" | "False" | "Unknown",
+        observedGeneration: 3,
+        lastTransitionTime: T0,
+        reason: c.reason,
+        message: c.message,
+      })),
+    );
+  });
+}
+
+Deno.test("rollUp: clusters sorted by name, verdicts kept as given", () => {
+  const clusters = [healthy("c"), failed("a"), unreachable("b")];
+  const s = rollUp({ generation: 1, enabled: true, clusters, now: T0 });
+  assertEquals(s.clusters?.map((c) => c.name), ["a", "b", "c"]);
+  assertEquals(s.clusters?.[0], clusters[1]);
+});
+
+Deno.test("rollUp: deterministic — same inputs in any order give deep-equal status", () => {
+  const clusters = [
+    healthy("cluster-1"),
+    failed("cluster-2"),
+    unreachable("cluster-3"),
+    degraded("cluster-4"),
+  ];
+  const a = rollUp({ generation: 2, enabled: true, clusters, now: T0 });
+  const b = rollUp({ generation: 2, enabled: true, clusters: [...clusters].reverse(), now: T0 });
+  assertEquals(a, b);
+});
+
+Deno.test("rollUp: an unchanged verdict at a later time is deep-equal to the previous status", () => {
+  const clusters = [healthy("cluster-1"), failed("cluster-2")];
+  const first = rollUp({ generation: 2, enabled: true, clusters, now: T0 });
+  const again = rollUp({ generation: 2, enabled: true, clusters, previous: first, now: T2 });
+  assertEquals(again, first);
+});
+
+Deno.test("rollUp: lastTransitionTime moves only for conditions whose status changed", () => {
+  const running = rollUp({ generation: 1, enabled: true, clusters: [healthy("c1")], now: T0 });
+  const degradedNow = rollUp({
+    generation: 1,
+    enabled: true,
+    clusters: [degraded("c1")],
+    previous: running,
+    now: T1,
+  });
+  const times = (s: IntegrationStatus) =>
+    Object.fromEntries((s.conditions ?? []).map((c) => [c.type, c.lastTransitionTime]));
+  // Ready True→False and Degraded False→True move; Reconciling and Stalled stay False.
+  assertEquals(times(degradedNow), { Ready: T1, Degraded: T1, Reconciling: T0, Stalled: T0 });
+  // Degraded → Failed: Ready stays False, Degraded stays True (reason/message change only), Stalled moves.
+  const failedNow = rollUp({
+    generation: 2,
+    enabled: true,
+    clusters: [failed("c1")],
+    previous: degradedNow,
+    now: T2,
+  });
+  assertEquals(times(failedNow), { Ready: T1, Degraded: T1, Reconciling: T0, Stalled: T2 });
+  const ready = failedNow.conditions?.find((c) => c.type === "Ready");
+  assertEquals([ready?.reason, ready?.message, ready?.observedGeneration], [
+    "ComponentsFailed",
+    "c1: argocd-repo-server: 0/2 available",
+    2,
+  ]);
+});
+
+Deno.test("rollUp: Disabled after Running moves Ready only", () => {
+  const running = rollUp({ generation: 1, enabled: true, clusters: [healthy("c1")], now: T0 });
+  const disabled = rollUp({ generation: 2, enabled: false, clusters: [], previous: running, now: T1 });
+  assertEquals(disabled.clusters, []);
+  assertEquals(disabled.conditions?.map((c) => [c.type, c.status, c.lastTransitionTime]), [
+    ["Ready", "False", T1],
+    ["Degraded", "False", T0],
+    ["Reconciling", "False", T0],
+    ["Stalled", "False", T0],
+  ]);
+});
