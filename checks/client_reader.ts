@@ -13,6 +13,7 @@ import {
   type ResponseContext,
 } from "@kubernetes/client-node";
 import type { WorkloadReader } from "./gather.ts";
+import { tuneTransport } from "./kube_transport.ts";
 
 /** Per-call options that make client-node pass `signal` to fetch (appended after the client's own middleware). */
 function withSignal(signal: AbortSignal) {
@@ -30,6 +31,7 @@ function withSignal(signal: AbortSignal) {
 
 /** A reader listing with `kc`'s current context. */
 export function clientNodeReader(kc: KubeConfig): WorkloadReader {
+  tuneTransport(kc); // Deno's fetch, pooled (idempotent; see kube_transport.ts)
   const apps = kc.makeApiClient(AppsV1Api);
   const discovery = kc.makeApiClient(DiscoveryV1Api);
   return {

@@ -5,6 +5,7 @@
  * Pure: parses text, never reads files or the network. Error messages never include credential bytes.
  */
 import { KubeConfig } from "@kubernetes/client-node";
+import { tuneTransport } from "./kube_transport.ts";
 
 export type KubeconfigReason = "InvalidKubeconfig" | "ExecAuthNotAllowed";
 
@@ -23,7 +24,10 @@ export interface ParseOptions {
   context?: string;
 }
 
-/** Parses kubeconfig text and returns a KubeConfig whose current context is usable, or throws KubeconfigError. */
+/**
+ * Parses kubeconfig text and returns a KubeConfig whose current context is usable (on Deno's fetch, see
+ * kube_transport.ts), or throws KubeconfigError.
+ */
 export function parseKubeconfig(text: string, opts: ParseOptions): KubeConfig {
   const kc = new KubeConfig();
   try {
@@ -75,7 +79,7 @@ export function parseKubeconfig(text: string, opts: ParseOptions): KubeConfig {
         `or allow it with --allow-exec-auth`,
     );
   }
-  return kc;
+  return tuneTransport(kc);
 }
 
 /**

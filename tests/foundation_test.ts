@@ -2,7 +2,8 @@
  * The foundation test: three real API servers; under Deno, client-node creates a namespace and a Deployment
  * on each, writes status through /status, lists it back, a watch sees a later change, and kubectl shows it.
  */
-import { AppsV1Api, CoreV1Api, type V1Deployment, VersionApi, Watch } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api, type V1Deployment, VersionApi } from "@kubernetes/client-node";
+import { DenoWatch } from "../checks/kube_transport.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./support/assert.ts";
 import { useHarness } from "./support/harness.ts";
 import { eventually } from "./support/poll.ts";
@@ -39,7 +40,7 @@ Deno.test("three independent API servers: create, /status, list, watch, kubectl"
 
     // a watch from the list's resourceVersion sees the later status change
     const seen: number[] = [];
-    const watch = new Watch(kc);
+    const watch = new DenoWatch(kc);
     const ctl = await watch.watch(
       `/apis/apps/v1/namespaces/${ns}/deployments`,
       { resourceVersion: list.metadata?.resourceVersion, allowWatchBookmarks: true },

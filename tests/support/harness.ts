@@ -5,6 +5,7 @@
  * reaper process kills what is left if the test process dies without stopping (failure, Ctrl-C, kill).
  */
 import { KubeConfig } from "@kubernetes/client-node";
+import { tuneTransport } from "../../checks/kube_transport.ts";
 import { createPki, type TestPki } from "./pki.ts";
 import { freePort } from "./ports.ts";
 import { type Testbin, testbin } from "./testbin.ts";
@@ -155,7 +156,7 @@ export class TestCluster {
   /** A self-contained kubeconfig for this server and the given user. */
   kubeconfigFor(
     user: KubeUser,
-    opts: { server?: string; contextName?: string; namespace?: string } = {},
+    opts: { server?: string; contextName?: string; namespace?: string; tlsServerName?: string } = {},
   ): string {
     return kubeconfigYaml({
       name: opts.contextName ?? this.name,
@@ -163,14 +164,15 @@ export class TestCluster {
       caPem: this.harness.pki.ca.certPem,
       user,
       namespace: opts.namespace,
+      tlsServerName: opts.tlsServerName,
     });
   }
 
-  /** A fresh client-node KubeConfig for the admin user. */
+  /** A fresh client-node KubeConfig for the admin user, on the transport KSIT itself uses (Deno's fetch). */
   kc(): KubeConfig {
     const kc = new KubeConfig();
     kc.loadFromString(this.kubeconfigYaml);
-    return kc;
+    return tuneTransport(kc);
   }
 
   get running(): boolean {
@@ -234,6 +236,11 @@ export interface HarnessOptions {
   /** Extra kube-apiserver flags. */
   apiserverArgs?: string[];
   /**
+   * Address the API servers listen on (default 127.0.0.1). The benchmark uses 0.0.0.0 so that every address of
+   * 127.0.0.0/8 reaches them (kubeconfigs then set tls-server-name: localhost).
+   */
+  bindAddress?: string;
+  /**
    * Detached (the quickstart): state in `dir` (created), processes in their own session that outlive this
    * Deno process, no reaper; `Harness.attach(dir)` finds them again and `stop()` ends them.
    */
@@ -278,7 +285,9 @@ export class Harness {
       if (!h.detached) h.startReaper();
       await h.writePki();
       await h.startEtcd();
-      for (const name of names) h.clusters.push(h.newCluster(name, opts.apiserverArgs ?? []));
+      for (const name of names) {
+        h.clusters.push(h.newCluster(name, opts.apiserverArgs ?? [], opts.bindAddress ?? "127.0.0.1"));
+      }
       await Promise.all(h.clusters.map((c) => c.start()));
       if (h.detached) await h.saveState();
     } catch (e) {
@@ -406,14 +415,14 @@ export class Harness {
     await write(`${this.dir}/admin.key`, p.admin.keyPem);
   }
 
-  private newCluster(name: string, extra: string[]): TestCluster {
+  private newCluster(name: string, extra: string[], bindAddress: string): TestCluster {
     const port = freePort();
     const dir = `${this.dir}/${name}`;
     Deno.mkdirSync(dir, { recursive: true });
     const args = [
       `--etcd-servers=${this.etcdUrl}`,
       `--etcd-prefix=/ksit/${name}`,
-      "--bind-address=127.0.0.1",
+      `--bind-address=${bindAddress}`,
       "--advertise-address=127.0.0.1",
       `--secure-port=${port}`,
       `--cert-dir=${dir}/certs`,
@@ -457,7 +466,9 @@ export class Harness {
   async stop(opts: { keep?: boolean } = {}): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    await Promise.all(this.clusters.map((c) => c.stop()));
+    // SIGKILL: nothing to shut down gracefully at teardown, and no GOAWAY reaches a client in this process
+    // that still talks HTTP/2 through undici (denoland/deno#36788 would abort the test run)
+    await Promise.all(this.clusters.map((c) => c.stop("SIGKILL")));
     await this.etcd?.stop();
     this.httpClient.close();
     try {

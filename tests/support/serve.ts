@@ -14,25 +14,17 @@ import {
   type V1StatefulSet,
 } from "@kubernetes/client-node";
 import type { Integration, IntegrationTarget } from "../../api/types.ts";
+import { tuneTransport } from "../../checks/kube_transport.ts";
+import type { TestCluster } from "./harness.ts";
 import { loadFixture } from "../fixtures/load.ts";
 import { eventually } from "./poll.ts";
 import { freePort } from "./ports.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 
-/**
- * The entry to run: `main.ts serve` once the CLI wires it (cli/serve.ts exists), else the controller's
- * temporary dev entry. KSIT_SERVE_ENTRY overrides.
- */
+/** The entry to run (`main.ts serve`); KSIT_SERVE_ENTRY overrides (e.g. a compiled binary's wrapper script). */
 function entry(): string {
-  const env = Deno.env.get("KSIT_SERVE_ENTRY");
-  if (env) return env;
-  try {
-    Deno.statSync(`${root}cli/serve.ts`);
-    return "main.ts";
-  } catch {
-    return "controller/dev_main.ts";
-  }
+  return Deno.env.get("KSIT_SERVE_ENTRY") ?? "main.ts";
 }
 
 export interface ServeProcess {
@@ -156,6 +148,14 @@ export async function startServe(o: ServeArgs): Promise<ServeProcess> {
 }
 
 // ------------------------------------------------------------------------------------------ seeding
+
+/**
+ * The admin KubeConfig of a harness cluster, speaking HTTP/1.1 only: with h2, Deno's node:http2 aborts the test
+ * process when an API server that the tests stop sends GOAWAY (see checks/kube_transport.ts).
+ */
+export function adminKc(c: TestCluster): KubeConfig {
+  return tuneTransport(c.kc());
+}
 
 /**
  * Creates the objects of a tool fixture (tests/fixtures/tools/…) in `namespace` (created if needed) and writes
