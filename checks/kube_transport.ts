@@ -67,7 +67,11 @@ async function denoClient(kc: KubeConfig): Promise<Deno.HttpClient | undefined> 
 function transportOf(kc: KubeConfig): Transport {
   let t = transports.get(kc);
   if (!t) {
-    t = { client: denoClient(kc), agents: new Map() };
+    // A failing exec plugin (with --allow-exec-auth) rejects here: each request then fails with that error,
+    // and the rejection is marked handled so it cannot take the process down on its own.
+    const client = denoClient(kc);
+    client.catch(() => {});
+    t = { client, agents: new Map() };
     transports.set(kc, t);
     // the fallback path: one pooled HTTP/1.1 Agent per server instead of client-node's Agent per request
     const internals = kc as unknown as KubeConfigInternals;

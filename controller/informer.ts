@@ -1,0 +1,191 @@
+/**
+ * A list+watch cache of one resource in one namespace, on client-node's ListWatch (which relists on
+ * `410 Gone` and reconnects after timeouts). What it adds: it knows whether its watch is established,
+ * restarts itself with backoff + jitter after errors (ListWatch stops on them), can be restarted from scratch
+ * (fresh list) when a cluster is known to be back, and counts watch requests.
+ *
+ * Why `restart()`: under Deno, client-node's watch stream does not always notice that the server went away
+ * (it only times out after 30 s of silence), so the owner restarts informers when a probe shows that the
+ * cluster was unreachable and is back.
+ */
+import { type KubernetesObject, ListWatch, type Watch } from "@kubernetes/client-node";
+import type { KubeClient } from "./kube.ts";
+import { errorCode, errorMessage } from "./kube.ts";
+import type { Logger } from "./log.ts";
+import { backoffDelay } from "./workqueue.ts";
+
+export type ChangeType = "add" | "update" | "delete";
+
+/** What an informer needs of an object (client-node models and our CRD types alike). */
+export interface ObjectLike {
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
+}
+
+export interface InformerOptions<T extends ObjectLike> {
+  /** For logs, e.g. `deployments cluster-1/argocd`. */
+  name: string;
+  client: KubeClient;
+  /** The watch path, e.g. `/apis/apps/v1/namespaces/argocd/deployments`. */
+  path: string;
+  /** The list call (run through `client.call`). */
+  list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>;
+  onChange: (type: ChangeType, obj: T) => void;
+  /** Synced, established or error state changed. */
+  onState?: () => void;
+  log: Logger;
+  maxBackoffMs?: number;
+  /** Log the first failure of a streak as a warning (control-plane informers: CRDs missing, RBAC). */
+  warnOnError?: boolean;
+}
+
+export class Informer<T extends ObjectLike> {
+  /** The current list+watch has listed (the cache holds a complete picture, maybe stale while disconnected). */
+  synced = false;
+  /** A watch is open right now (as far as the client can tell). */
+  established = false;
+  /** Since when there is no open watch (undefined while established). */
+  disconnectedSince: number | undefined = Date.now();
+  lastError: unknown;
+  private failures = 0;
+  private stopped = true;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private lw: ListWatch<KubernetesObject>;
+
+  constructor(private readonly opts: InformerOptions<T>) {
+    this.lw = this.makeListWatch();
+  }
+
+  private makeListWatch(): ListWatch<KubernetesObject> {
+    const opts = this.opts;
+    // deno-lint-ignore no-explicit-any
+    const list = async (): Promise<any> => await opts.client.call("list", opts.list);
+    const lw: ListWatch<KubernetesObject> = new ListWatch<KubernetesObject>(
+      opts.path,
+      this.trackedWatch((): ListWatch<KubernetesObject> => lw),
+      list,
+      false,
+    );
+    const current = () => lw === this.lw && !this.stopped;
+    lw.on("add", (o: KubernetesObject) => current() && opts.onChange("add", o as T));
+    lw.on("update", (o: KubernetesObject) => current() && opts.onChange("update", o as T));
+    lw.on("delete", (o: KubernetesObject) => current() && opts.onChange("delete", o as T));
+    lw.on("error", (e: unknown) => current() && this.onError(e));
+    return lw;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.launch();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.established = false;
+    this.lw.stop().catch(() => {});
+  }
+
+  /** Drops the current list+watch and starts a fresh one (new list). */
+  restart(): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const old = this.lw;
+    this.lw = this.makeListWatch();
+    old.stop().catch(() => {});
+    this.synced = false;
+    this.established = false;
+    this.disconnectedSince ??= Date.now();
+    this.failures = 0;
+    this.launch();
+    this.opts.onState?.();
+  }
+
+  list(): readonly T[] {
+    return this.lw.list() as readonly ObjectLike[] as readonly T[];
+  }
+
+  get(name: string, namespace?: string): T | undefined {
+    return this.lw.get(name, namespace) as T | undefined;
+  }
+
+  private launch(): void {
+    const lw = this.lw;
+    lw.start().catch((e) => lw === this.lw && this.onError(e));
+  }
+
+  private onError(e: unknown): void {
+    if (this.stopped) return;
+    this.established = false;
+    this.disconnectedSince ??= Date.now();
+    this.lastError = e;
+    const delay = backoffDelay(this.failures++, {
+      baseDelayMs: 500,
+      maxDelayMs: this.opts.maxBackoffMs ?? 10_000,
+    });
+    this.opts.log.debug("watch failed; restarting", {
+      informer: this.opts.name,
+      code: errorCode(e),
+      error: errorMessage(e),
+      retryInMs: delay,
+    });
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (!this.stopped) this.launch();
+    }, delay);
+    this.opts.onState?.();
+  }
+
+  /** Wraps client-node's Watch to learn when a watch is established or ends, and to count requests. */
+  private trackedWatch(owner: () => ListWatch<KubernetesObject>): Watch {
+    const inner = this.opts.client.watch();
+    const client = this.opts.client;
+    const current = () => owner() === this.lw && !this.stopped;
+    return {
+      watch: async (
+        path: string,
+        // deno-lint-ignore no-explicit-any
+        queryParams: any,
+        // deno-lint-ignore no-explicit-any
+        callback: (phase: string, apiObj: any, watchObj?: any) => void,
+        done: (err: unknown) => void,
+      ): Promise<AbortController> => {
+        let ended = false;
+        // ListWatch calls watch() right after a successful list: the cache is complete now
+        const wasSynced = this.synced;
+        if (current()) this.synced = true;
+        const ctl = await inner.watch(
+          path,
+          { ...queryParams, allowWatchBookmarks: true },
+          callback,
+          (err) => {
+            ended = true;
+            if (current() && this.established) {
+              this.established = false;
+              this.disconnectedSince = Date.now();
+            }
+            const name = (err as Error | null)?.name;
+            if (err && name !== "AbortError" && name !== "TimeoutError") {
+              const code = errorCode(err);
+              client.count("watch", code === undefined ? "error" : String(code));
+            }
+            done(err);
+          },
+        );
+        if (!ended && current()) {
+          client.count("watch", "2xx");
+          const changed = !this.established || !wasSynced;
+          this.established = true;
+          this.disconnectedSince = undefined;
+          this.failures = 0;
+          this.lastError = undefined;
+          if (changed) this.opts.onState?.();
+        }
+        return ctl;
+      },
+    } as unknown as Watch;
+  }
+}

@@ -1,0 +1,39 @@
+import { assertEquals, assertMatch, assertStringIncludes } from "../tests/support/assert.ts";
+import { controllerMetrics, Counter, Gauge, Histogram, Registry } from "./metrics.ts";
+
+Deno.test("metrics: counter, gauge, histogram in Prometheus text format", () => {
+  const r = new Registry();
+  const c = r.register(new Counter("t_requests_total", "Requests.", ["code"] as const));
+  const g = r.register(new Gauge("t_up", "Up.", ["name"] as const));
+  const h = r.register(new Histogram("t_seconds", "Durations.", [], [0.1, 1]));
+  c.inc({ code: "200" });
+  c.inc({ code: "200" });
+  c.inc({ code: "500" });
+  g.set({ name: 'a"b' }, 1);
+  h.observe({}, 0.05);
+  h.observe({}, 0.5);
+  h.observe({}, 5);
+  const text = r.render();
+  assertStringIncludes(text, "# TYPE t_requests_total counter\n");
+  assertStringIncludes(text, 't_requests_total{code="200"} 2\n');
+  assertStringIncludes(text, 't_requests_total{code="500"} 1\n');
+  assertStringIncludes(text, 't_up{name="a\\"b"} 1\n');
+  assertStringIncludes(text, 't_seconds_bucket{le="0.1"} 1\n');
+  assertStringIncludes(text, 't_seconds_bucket{le="1"} 2\n');
+  assertStringIncludes(text, 't_seconds_bucket{le="+Inf"} 3\n');
+  assertStringIncludes(text, "t_seconds_sum 5.55\n");
+  assertStringIncludes(text, "t_seconds_count 3\n");
+  assertMatch(text, /\n$/);
+});
+
+Deno.test("metrics: removeMatching drops an object's series", () => {
+  const m = controllerMetrics();
+  m.integrationPhase.set({ namespace: "n", name: "a", type: "argocd", phase: "Running" }, 1);
+  m.integrationPhase.set({ namespace: "n", name: "b", type: "argocd", phase: "Running" }, 1);
+  m.integrationPhase.removeMatching({ namespace: "n", name: "a" });
+  assertEquals(
+    m.integrationPhase.get({ namespace: "n", name: "a", type: "argocd", phase: "Running" }),
+    undefined,
+  );
+  assertEquals(m.integrationPhase.get({ namespace: "n", name: "b", type: "argocd", phase: "Running" }), 1);
+});

@@ -1,0 +1,22 @@
+/** Comparing and writing status: writes happen only when the desired status differs from the current one. */
+
+/** JSON with object keys sorted and undefined dropped: equal texts ⇔ equal values as the API stores them. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v) => {
+    if (v && typeof v === "object" && !Array.isArray(v)) {
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(v).sort()) if (v[k] !== undefined) out[k] = v[k];
+      return out;
+    }
+    return v;
+  });
+}
+
+export function sameStatus(a: unknown, b: unknown): boolean {
+  return canonicalJson(a ?? {}) === canonicalJson(b ?? {});
+}
+
+/** metav1.Time: RFC 3339 with second precision. */
+export function rfc3339(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
+}

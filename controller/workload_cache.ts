@@ -1,0 +1,228 @@
+/**
+ * Shared, reference-counted caches of one namespace of one workload cluster: Deployments, StatefulSets and,
+ * when some user needs them, EndpointSlices. Several Integrations checking the same cluster and namespace
+ * share one cache; it is stopped when the last of them releases it. A change enqueues every user.
+ *
+ * RBAC on the workload cluster (deploy/: workload-cluster RBAC): list, watch on apps deployments and
+ * statefulsets and discovery.k8s.io endpointslices in the tool namespace.
+ */
+import {
+  AppsV1Api,
+  DiscoveryV1Api,
+  type V1Deployment,
+  type V1EndpointSlice,
+  type V1StatefulSet,
+} from "@kubernetes/client-node";
+import type { Snapshot } from "../checks/snapshot.ts";
+import { Informer, type ObjectLike } from "./informer.ts";
+import { classifyError, errorMessage, type KubeClient } from "./kube.ts";
+import type { Logger } from "./log.ts";
+
+type InformerState = Pick<
+  Informer<ObjectLike>,
+  "synced" | "established" | "disconnectedSince" | "lastError" | "restart" | "stop"
+>;
+
+export interface CacheTrouble {
+  reason: "ClusterUnreachable" | "Unauthorized" | "Forbidden";
+  message: string;
+}
+
+export class WorkloadCache {
+  readonly users = new Set<string>();
+  readonly createdAt = Date.now();
+  private readonly deployments: Informer<V1Deployment>;
+  private readonly statefulSets: Informer<V1StatefulSet>;
+  private slices: Informer<V1EndpointSlice> | undefined;
+
+  constructor(
+    readonly key: string,
+    readonly targetKey: string,
+    readonly namespace: string,
+    private readonly client: KubeClient,
+    private readonly log: Logger,
+    private readonly notify: (cache: WorkloadCache, kind: "change" | "state") => void,
+  ) {
+    const apps = client.api(AppsV1Api);
+    this.deployments = this.informer<V1Deployment>(
+      "deployments",
+      `/apis/apps/v1/namespaces/${namespace}/deployments`,
+      () => apps.listNamespacedDeployment({ namespace }),
+    );
+    this.statefulSets = this.informer<V1StatefulSet>(
+      "statefulsets",
+      `/apis/apps/v1/namespaces/${namespace}/statefulsets`,
+      () => apps.listNamespacedStatefulSet({ namespace }),
+    );
+  }
+
+  private informer<T extends ObjectLike>(
+    resource: string,
+    path: string,
+    list: () => Promise<{ items: T[] }>,
+  ): Informer<T> {
+    const inf = new Informer<T>({
+      name: `${resource} ${this.key}`,
+      client: this.client,
+      path,
+      list,
+      onChange: () => this.notify(this, "change"),
+      onState: () => this.notify(this, "state"),
+      log: this.log,
+    });
+    inf.start();
+    return inf;
+  }
+
+  /** Adds the EndpointSlice informer (once some user's tool needs Service endpoints). */
+  ensureEndpoints(): void {
+    if (this.slices) return;
+    const disc = this.client.api(DiscoveryV1Api);
+    const namespace = this.namespace;
+    this.slices = this.informer<V1EndpointSlice>(
+      "endpointslices",
+      `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`,
+      () => disc.listNamespacedEndpointSlice({ namespace }),
+    );
+  }
+
+  private get informers(): InformerState[] {
+    const all: InformerState[] = [this.deployments, this.statefulSets];
+    if (this.slices) all.push(this.slices);
+    return all;
+  }
+
+  /** Every informer has listed once. */
+  get synced(): boolean {
+    return this.informers.every((i) => i.synced);
+  }
+
+  /**
+   * Why this cache cannot be trusted right now: an informer that has not listed, or has had no watch,
+   * for longer than `timeoutMs`. Undefined when fine (or still within the deadline).
+   */
+  trouble(now: number, timeoutMs: number): CacheTrouble | undefined {
+    for (const i of this.informers) {
+      const since = i.synced ? i.disconnectedSince : (i.disconnectedSince ?? this.createdAt);
+      if (since === undefined || now - since < timeoutMs) continue;
+      const err = i.lastError;
+      const c = err === undefined ? "ClusterUnreachable" : classifyError(err);
+      const reason = c === "Unauthorized" || c === "Forbidden" ? c : "ClusterUnreachable";
+      const what = err === undefined ? "no watch established" : errorMessage(err);
+      return {
+        reason,
+        message: `cannot watch workloads in namespace ${this.namespace}: ${what}`,
+      };
+    }
+    return undefined;
+  }
+
+  /** Milliseconds until `trouble` could first report for the current disconnection, if disconnected. */
+  troubleIn(now: number, timeoutMs: number): number | undefined {
+    let min: number | undefined;
+    for (const i of this.informers) {
+      const since = i.synced ? i.disconnectedSince : (i.disconnectedSince ?? this.createdAt);
+      if (since === undefined) continue;
+      const left = Math.max(0, since + timeoutMs - now);
+      min = min === undefined ? left : Math.min(min, left);
+    }
+    return min;
+  }
+
+  /** Some informer has an error right now. */
+  get failing(): boolean {
+    return this.informers.some((i) => i.lastError !== undefined && !i.established);
+  }
+
+  snapshot(): Snapshot {
+    return {
+      namespace: this.namespace,
+      deployments: [...this.deployments.list()],
+      statefulSets: [...this.statefulSets.list()],
+      ...(this.slices ? { endpointSlices: [...this.slices.list()] } : {}),
+    };
+  }
+
+  /** Fresh list+watch on every informer (the cluster was unreachable and is back). */
+  restart(): void {
+    for (const i of this.informers) i.restart();
+  }
+
+  stop(): void {
+    for (const i of this.informers) i.stop();
+  }
+}
+
+/** The caches of all workload clusters, keyed by target, connection generation and namespace. */
+export class CachePool {
+  private readonly caches = new Map<string, WorkloadCache>();
+
+  constructor(
+    private readonly log: Logger,
+    /** Called with the users of a cache that changed (enqueue them) and the kind of change. */
+    private readonly notify: (cache: WorkloadCache, kind: "change" | "state") => void,
+  ) {}
+
+  static keyOf(targetKey: string, gen: number, namespace: string): string {
+    return `${targetKey}#${gen}/${namespace}`;
+  }
+
+  /** The cache for `user` (an Integration key) on this target connection and namespace, created on demand. */
+  acquire(
+    user: string,
+    targetKey: string,
+    gen: number,
+    namespace: string,
+    client: KubeClient,
+    endpoints: boolean,
+  ): WorkloadCache {
+    const key = CachePool.keyOf(targetKey, gen, namespace);
+    let c = this.caches.get(key);
+    if (!c) {
+      c = new WorkloadCache(key, targetKey, namespace, client, this.log, this.notify);
+      this.caches.set(key, c);
+      this.log.debug("workload cache started", { cache: key });
+    }
+    if (endpoints) c.ensureEndpoints();
+    c.users.add(user);
+    return c;
+  }
+
+  /** Releases every cache `user` holds except those in `keep`; stops caches nobody uses any more. */
+  releaseExcept(user: string, keep: ReadonlySet<string> = new Set()): void {
+    for (const [key, c] of this.caches) {
+      if (keep.has(key) || !c.users.has(user)) continue;
+      c.users.delete(user);
+      if (c.users.size === 0) {
+        c.stop();
+        this.caches.delete(key);
+        this.log.debug("workload cache stopped", { cache: key });
+      }
+    }
+  }
+
+  /** Stops and forgets the caches of `targetKey` whose connection generation is not `keepGen`. */
+  dropStale(targetKey: string, keepGen: number): void {
+    const keep = CachePool.keyOf(targetKey, keepGen, "");
+    for (const [key, c] of this.caches) {
+      if (c.targetKey !== targetKey || key.startsWith(keep)) continue;
+      c.stop();
+      this.caches.delete(key);
+      this.log.debug("workload cache dropped", { cache: key });
+    }
+  }
+
+  /** Caches of one target (any generation). */
+  ofTarget(targetKey: string): WorkloadCache[] {
+    return [...this.caches.values()].filter((c) => c.targetKey === targetKey);
+  }
+
+  get size(): number {
+    return this.caches.size;
+  }
+
+  stopAll(): void {
+    for (const c of this.caches.values()) c.stop();
+    this.caches.clear();
+  }
+}
