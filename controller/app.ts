@@ -11,7 +11,7 @@ export interface AppState {
   metrics: ControllerMetrics;
   /** When the controller loop last ticked (ms since epoch). */
   heartbeat(): number;
-  /** Control-plane caches have listed once. */
+  /** Control-plane caches have listed once (stays true across later relists). */
   synced(): boolean;
   /** This instance holds the Lease (or leader election is off). */
   leader(): boolean;

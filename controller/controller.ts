@@ -69,7 +69,11 @@ export interface ControllerOptions {
   mode: "watch" | "poll";
   /** Whether this instance may write status and Events now (leader election). */
   canWrite: () => boolean;
-  /** Re-probe interval (GET /version) of a connected target; a dead cluster is noticed this fast. */
+  /**
+   * Re-probe interval (GET /version) of a connected target (default 60 s: at most one request per target and
+   * minute beyond watches). A dead cluster is noticed sooner through its broken watches, which enqueue the
+   * target at once; the probe covers targets no Integration watches.
+   */
   targetResyncMs?: number;
   /** Liveness probe interval of the control plane. */
   controlPlaneProbeMs?: number;
@@ -232,6 +236,17 @@ export class Controller {
     return this.integrations.synced && this.targets.synced && this.secrets.synced;
   }
 
+  private everSynced = false;
+
+  /**
+   * For /readyz: the control-plane caches have been synced once (controller-runtime's WaitForCacheSync
+   * semantics). A relist after a control-plane restart does not flip readiness; reconciles still wait for it.
+   */
+  hasSynced(): boolean {
+    this.everSynced ||= this.synced();
+    return this.everSynced;
+  }
+
   /** Enqueues every object (on becoming leader: write what followers only computed). */
   enqueueAll(): void {
     for (const t of this.targets.list()) this.queue.add(objKey(T, t));
@@ -329,7 +344,7 @@ export class Controller {
         this.deps.metrics.statusWrites.inc({ kind: "IntegrationTarget" });
       }
     }
-    if (state.ready) return this.opts.targetResyncMs ?? 5_000;
+    if (state.ready) return this.opts.targetResyncMs ?? 60_000;
     if (state.reason === "ClusterUnreachable") return this.opts.unreachableRetryMs ?? 2_000;
     return 60_000; // Secret problems: the Secret informer enqueues on change
   }

@@ -139,7 +139,7 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
     clock,
     metrics,
     heartbeat: () => heartbeat,
-    synced: () => controller.synced(),
+    synced: () => controller.hasSynced(),
     leader: () => canWrite(),
   });
   const { hostname, port } = parseAddr(opts.healthAddr);
