@@ -31,8 +31,10 @@ import {
 import { Agent, type Dispatcher } from "undici";
 
 interface Transport {
-  /** Deno's pooled client, or undefined when the kubeconfig needs client-node's transport. */
-  client: Promise<Deno.HttpClient | undefined>;
+  /** Deno's pooled client (made on first use), or undefined when the kubeconfig needs client-node's transport. */
+  readonly client: Promise<Deno.HttpClient | undefined>;
+  /** The client if it was made, without making it. */
+  made(): Promise<Deno.HttpClient | undefined> | undefined;
   agents: Map<string, Agent>;
 }
 
@@ -67,11 +69,16 @@ async function denoClient(kc: KubeConfig): Promise<Deno.HttpClient | undefined> 
 function transportOf(kc: KubeConfig): Transport {
   let t = transports.get(kc);
   if (!t) {
-    // A failing exec plugin (with --allow-exec-auth) rejects here: each request then fails with that error,
-    // and the rejection is marked handled so it cannot take the process down on its own.
-    const client = denoClient(kc);
-    client.catch(() => {});
-    t = { client, agents: new Map() };
+    // Made on first use (reading TLS material may run an exec plugin). A failing plugin (with
+    // --allow-exec-auth) rejects: each request then fails with that error; nothing is left unhandled.
+    let client: Promise<Deno.HttpClient | undefined> | undefined;
+    t = {
+      get client() {
+        return client ??= denoClient(kc);
+      },
+      made: () => client,
+      agents: new Map(),
+    };
     transports.set(kc, t);
     // the fallback path: one pooled HTTP/1.1 Agent per server instead of client-node's Agent per request
     const internals = kc as unknown as KubeConfigInternals;
@@ -148,7 +155,7 @@ export async function closeTransport(kc: KubeConfig): Promise<void> {
   const t = transports.get(kc);
   if (!t) return;
   transports.delete(kc);
-  (await t.client.catch(() => undefined))?.close();
+  (await t.made()?.catch(() => undefined))?.close();
   await Promise.all([...t.agents.values()].map((a) => a.destroy().catch(() => {})));
 }
 

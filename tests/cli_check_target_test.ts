@@ -1,0 +1,374 @@
+/**
+ * `kubectl ksit check` and `kubectl ksit target add|list` end to end on real API servers: `cp` (control plane,
+ * CRDs installed) and `cluster-1` (a workload cluster with Argo CD and Flux seeded from tests/fixtures).
+ */
+import { decodeBase64 } from "../cli/base64.ts";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "./support/assert.ts";
+import { installCrds } from "./support/crds.ts";
+import { type Harness, type RunResult, useHarness } from "./support/harness.ts";
+import { adminKc, seedFixture } from "./support/serve.ts";
+import { setDeploymentStatus } from "./support/workloads.ts";
+import { parse } from "yaml";
+
+const harness = useHarness({ clusters: ["cp", "cluster-1"] });
+const root = new URL("../", import.meta.url).pathname;
+const main = `${root}main.ts`;
+let dir = "";
+/** KUBECONFIG with three files: cp, cluster-1, and `dead` (a closed port). */
+let kubeconfigEnv = "";
+/** A TCP listener that accepts and never answers (for deadlines). */
+let silent: Deno.Listener | undefined;
+const held: Deno.Conn[] = [];
+
+Deno.test.beforeAll(async () => {
+  const h = harness();
+  const cp = h.cluster("cp");
+  const c1 = h.cluster("cluster-1");
+  dir = await Deno.makeTempDir({ prefix: "ksit-cli-check-" });
+  await installCrds(cp);
+  assertEquals((await cp.kubectl(["create", "namespace", "ksit-system"])).code, 0);
+  const kc1 = adminKc(c1);
+  await seedFixture(kc1, "tools/argocd/install.yaml", "argocd");
+  await seedFixture(kc1, "tools/flux/install.yaml", "flux-system");
+  await seedFixture(kc1, "tools/argocd/install.yaml", "my-argo");
+
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const deadPort = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  (async () => {
+    for await (const conn of silent!) held.push(conn);
+  })().catch(() => {});
+  const admin = { certPem: h.pki.admin.certPem, keyPem: h.pki.admin.keyPem };
+  await Deno.writeTextFile(`${dir}/cp`, cp.kubeconfigFor(admin, { contextName: "cp" }));
+  await Deno.writeTextFile(`${dir}/c1`, c1.kubeconfigFor(admin, { contextName: "cluster-1" }));
+  await Deno.writeTextFile(
+    `${dir}/dead`,
+    c1.kubeconfigFor(admin, { contextName: "dead", server: `https://127.0.0.1:${deadPort}` }),
+  );
+  await Deno.writeTextFile(
+    `${dir}/silent`,
+    c1.kubeconfigFor(admin, {
+      contextName: "silent",
+      server: `https://127.0.0.1:${(silent.addr as Deno.NetAddr).port}`,
+    }),
+  );
+  await Deno.writeTextFile(
+    `${dir}/exec`,
+    c1.kubeconfigFor({ exec: { command: "/bin/false" } }, { contextName: "exec-ctx" }),
+  );
+  // the first file's current-context wins: cp is the control plane
+  kubeconfigEnv = ["cp", "c1", "dead", "exec"].map((f) => `${dir}/${f}`).join(":");
+});
+
+Deno.test.afterAll(async () => {
+  silent?.close();
+  for (const c of held) c.close();
+  if (dir) await Deno.remove(dir, { recursive: true }).catch(() => {});
+});
+
+function ksit(h: Harness, args: string[], env: Record<string, string> = {}): Promise<RunResult> {
+  return h.run(Deno.execPath(), ["run", "-A", "--quiet", main, ...args], undefined, {
+    KUBECONFIG: kubeconfigEnv,
+    ...env,
+  });
+}
+
+Deno.test("check: judges local contexts directly; exit code by health", async () => {
+  const h = harness();
+  const ok = await ksit(h, ["check", "--context", "cluster-1", "--type", "argocd,flux"]);
+  assertEquals(ok.code, 0, ok.stderr + ok.stdout);
+  assertMatch(ok.stdout, /^CONTEXT\s+TYPE\s+NAMESPACE\s+PHASE\s+READY\s+MESSAGE$/m);
+  assertMatch(ok.stdout, /^cluster-1\s+argocd\s+argocd\s+Running\s+4\/4\s+/m);
+  assertMatch(ok.stdout, /^cluster-1\s+flux\s+flux-system\s+Running\s+4\/4\s+/m);
+  assertEquals(ok.stderr, "", "no progress line when stderr is not a terminal");
+
+  const json = await ksit(h, ["check", "--context", "cluster-1", "--type", "argocd", "-o", "json"]);
+  const report = JSON.parse(json.stdout);
+  assertEquals(report.kind, "CheckReport");
+  assertEquals(report.phase, "Running");
+  assertEquals(report.items[0].context, "cluster-1");
+  assert(report.items[0].components.some((c: { name: string }) => c.name === "argocd-repo-server"));
+
+  const custom = await ksit(h, [
+    "check",
+    "--context",
+    "cluster-1",
+    "--type",
+    "argocd",
+    "--tool-namespace",
+    "my-argo",
+  ]);
+  assertEquals(custom.code, 0, custom.stdout);
+  assertMatch(custom.stdout, /^cluster-1\s+argocd\s+my-argo\s+Running/m);
+
+  // nothing installed in monitoring / istio-system: Failed (required components missing), exit 3
+  const missing = await ksit(h, ["check", "--context", "cluster-1", "--type", "istio"]);
+  assertEquals(missing.code, 3, missing.stdout);
+  assertMatch(missing.stdout, /^cluster-1\s+istio\s+istio-system\s+Failed\s+0\/1\s+istiod: no Deployment/m);
+});
+
+Deno.test("check: a broken workload fails; dead and silent contexts are Unknown within the deadline", async () => {
+  const h = harness();
+  const kc1 = adminKc(h.cluster("cluster-1"));
+  await setDeploymentStatus(kc1, "my-argo", "argocd-repo-server", { replicas: 2, available: 0 });
+  const broken = await ksit(h, [
+    "check",
+    "--context",
+    "cluster-1",
+    "--type",
+    "argocd",
+    "--tool-namespace",
+    "my-argo",
+  ]);
+  assertEquals(broken.code, 3, broken.stdout);
+  assertMatch(
+    broken.stdout,
+    /^cluster-1\s+argocd\s+my-argo\s+Failed\s+3\/4\s+argocd-repo-server: 0\/2 available$/m,
+  );
+
+  const t0 = performance.now();
+  const all = await ksit(h, [
+    "check",
+    "--all-contexts",
+    "--type",
+    "argocd",
+    "--timeout",
+    "2s",
+    "--view",
+    "matrix",
+  ], {
+    KUBECONFIG: `${kubeconfigEnv}:${dir}/silent`,
+  });
+  const elapsed = performance.now() - t0;
+  assertEquals(all.code, 3, all.stderr + all.stdout);
+  assertMatch(all.stdout, /^TYPE\s+cluster-1\s+cp\s+dead\s+exec-ctx\s+silent$/m);
+  assertMatch(all.stdout, /^argocd\s+Running\s+Failed\s+Unknown\s+Unknown\s+Unknown$/m);
+  assert(elapsed < 10_000, `check took ${elapsed} ms with a 2s deadline per context`);
+
+  const wide = await ksit(h, [
+    "check",
+    "--context",
+    "dead,silent",
+    "--type",
+    "argocd",
+    "--timeout",
+    "2s",
+    "-o",
+    "wide",
+  ], {
+    KUBECONFIG: `${kubeconfigEnv}:${dir}/silent`,
+  });
+  assertMatch(wide.stdout, /^dead\s+argocd\s+argocd\s+Unknown\s+-\s+ClusterUnreachable\s+/m);
+  assertMatch(
+    wide.stdout,
+    /^silent\s+argocd\s+argocd\s+Unknown\s+-\s+ClusterUnreachable\s+.*no answer within 2000ms/m,
+  );
+
+  const unknown = await ksit(h, ["check", "--context", "cluster-1,nope"]);
+  assertEquals(unknown.code, 5, unknown.stderr);
+  assertStringIncludes(
+    unknown.stderr,
+    `context "nope" not found in kubeconfig; available: cluster-1, cp, dead, exec-ctx`,
+  );
+});
+
+interface SecretDoc {
+  data: { kubeconfig: string };
+  metadata: { resourceVersion: string };
+}
+
+async function storedKubeconfig(h: Harness, name: string): Promise<{ text: string; rv: string }> {
+  const r = await h.cluster("cp").kubectl([
+    "get",
+    "secret",
+    `${name}-kubeconfig`,
+    "-n",
+    "ksit-system",
+    "-o",
+    "json",
+  ]);
+  assertEquals(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout) as SecretDoc;
+  return { text: new TextDecoder().decode(decodeBase64(s.data.kubeconfig)), rv: s.metadata.resourceVersion };
+}
+
+Deno.test("target add: flattened kubeconfig Secret + IntegrationTarget, idempotent; target list", async () => {
+  const h = harness();
+  const cp = h.cluster("cp");
+  const add = await ksit(h, [
+    "target",
+    "add",
+    "cluster-1",
+    "--context",
+    "cluster-1",
+    "--label",
+    "env=prod",
+    "--label",
+    "tier=1",
+  ]);
+  assertEquals(add.code, 0, add.stderr);
+  assertStringIncludes(
+    add.stdout,
+    "integrationtarget.ksit.io/cluster-1 configured in ksit-system on context cp",
+  );
+
+  const first = await storedKubeconfig(h, "cluster-1");
+  const kc = parse(first.text);
+  assertEquals(kc["current-context"], "cluster-1");
+  assertEquals(kc.contexts.length, 1);
+  assert(kc.clusters[0].cluster["certificate-authority-data"], "CA inlined");
+  assert(kc.users[0].user["client-certificate-data"], "client certificate inlined");
+  // the stored kubeconfig works on its own
+  await Deno.writeTextFile(`${dir}/stored`, first.text);
+  const use = await h.cluster("cluster-1").kubectl(["get", "deploy", "-n", "argocd", "-o", "name"], {
+    kubeconfig: `${dir}/stored`,
+  });
+  assertEquals(use.code, 0, use.stderr);
+  assertStringIncludes(use.stdout, "deployment.apps/argocd-server");
+
+  const t = JSON.parse(
+    (await cp.kubectl(["get", "integrationtarget", "cluster-1", "-n", "ksit-system", "-o", "json"])).stdout,
+  );
+  assertEquals(t.spec.clusterName, "cluster-1");
+  assertEquals(t.spec.labels, { env: "prod", tier: "1" });
+  assertEquals(t.spec.kubeconfigSecretRef, { name: "cluster-1-kubeconfig", key: "kubeconfig" });
+
+  // idempotent: the same call changes nothing; new labels replace the old ones
+  const again = await ksit(h, [
+    "target",
+    "add",
+    "cluster-1",
+    "--context",
+    "cluster-1",
+    "--label",
+    "env=prod",
+    "--label",
+    "tier=1",
+  ]);
+  assertEquals(again.code, 0, again.stderr);
+  assertEquals((await storedKubeconfig(h, "cluster-1")).rv, first.rv);
+  const relabel = await ksit(h, [
+    "target",
+    "add",
+    "cluster-1",
+    "--context",
+    "cluster-1",
+    "--label",
+    "env=staging",
+  ]);
+  assertEquals(relabel.code, 0, relabel.stderr);
+  const t2 = JSON.parse(
+    (await cp.kubectl(["get", "it", "cluster-1", "-n", "ksit-system", "-o", "json"])).stdout,
+  );
+  assertEquals(t2.spec.labels, { env: "staging" });
+
+  const list = await ksit(h, ["target", "list"]);
+  assertEquals(list.code, 0, list.stderr);
+  assertMatch(list.stdout, /^NAME\s+CLUSTER\s+READY\s+VERSION\s+REASON\s+AGE$/m);
+  assertMatch(list.stdout, /^cluster-1\s+cluster-1\s+Unknown\s+/m);
+  const wide = await ksit(h, ["target", "list", "-o", "wide"]);
+  assertMatch(wide.stdout, /^cluster-1\s+.*env=staging.*cluster-1-kubeconfig\/kubeconfig/m);
+  const json = JSON.parse((await ksit(h, ["target", "ls", "-A", "-o", "json"])).stdout);
+  assert(json.items.some((i: { metadata: { name: string } }) => i.metadata.name === "cluster-1"));
+
+  // bad input
+  assertEquals((await ksit(h, ["target", "add", "Bad_Name", "--context", "cluster-1"])).code, 2);
+  assertEquals(
+    (await ksit(h, ["target", "add", "x", "--context", "cluster-1", "--label", "novalue"])).code,
+    2,
+  );
+  assertEquals((await ksit(h, ["target", "add", "x"])).code, 2, "--context is required");
+  const noCrds = await ksit(h, [
+    "target",
+    "add",
+    "x",
+    "--context",
+    "cluster-1",
+    "--control-plane-context",
+    "cluster-1",
+  ]);
+  assertEquals(noCrds.code, 7, noCrds.stderr);
+  assertStringIncludes(noCrds.stderr, "KSIT CRDs are not installed on context cluster-1");
+});
+
+Deno.test("target add refuses exec-auth kubeconfigs unless --allow-exec-auth", async () => {
+  const h = harness();
+  const refused = await ksit(h, ["target", "add", "exec-cluster", "--context", "exec-ctx"]);
+  assertEquals(refused.code, 10, refused.stderr);
+  assertMatch(
+    refused.stderr,
+    /^error: context exec-ctx: user "exec-ctx-user" authenticates with exec plugin "\/bin\/false"; refused/,
+  );
+  assertEquals(refused.stderr.trim().split("\n").length, 1);
+  const none = await h.cluster("cp").kubectl([
+    "get",
+    "secret",
+    "exec-cluster-kubeconfig",
+    "-n",
+    "ksit-system",
+  ]);
+  assert(none.code !== 0, "nothing written when refused");
+
+  const allowed = await ksit(h, [
+    "target",
+    "add",
+    "exec-cluster",
+    "--context",
+    "exec-ctx",
+    "--allow-exec-auth",
+  ]);
+  assertEquals(allowed.code, 0, allowed.stderr);
+  const stored = parse((await storedKubeconfig(h, "exec-cluster")).text);
+  assertEquals(stored.users[0].user.exec.command, "/bin/false");
+});
+
+Deno.test("target add --service-account: read-only RBAC on the workload cluster, token kubeconfig stored", async () => {
+  const h = harness();
+  const c1 = h.cluster("cluster-1");
+  const add = await ksit(h, [
+    "target",
+    "add",
+    "sa-cluster",
+    "--context",
+    "cluster-1",
+    "--service-account",
+    "--token-duration",
+    "48h",
+    "--server",
+    c1.url,
+  ]);
+  assertEquals(add.code, 0, add.stderr);
+  assertMatch(
+    add.stdout,
+    /service account ksit-system\/ksit-reader on context cluster-1, token expires \d{4}-/,
+  );
+
+  const role = JSON.parse((await c1.kubectl(["get", "clusterrole", "ksit-reader", "-o", "json"])).stdout);
+  const fromFile = parse(await Deno.readTextFile(`${root}deploy/workload-rbac/clusterrole.yaml`));
+  assertEquals(
+    role.rules,
+    fromFile.rules,
+    "the applied ClusterRole is deploy/workload-rbac/clusterrole.yaml",
+  );
+  assertEquals((await c1.kubectl(["get", "sa", "ksit-reader", "-n", "ksit-system"])).code, 0);
+  assertEquals((await c1.kubectl(["get", "clusterrolebinding", "ksit-reader"])).code, 0);
+
+  const stored = await storedKubeconfig(h, "sa-cluster");
+  const doc = parse(stored.text);
+  assertEquals(Object.keys(doc.users[0].user), ["token"], "only a token leaves the laptop");
+  await Deno.writeTextFile(`${dir}/sa`, stored.text);
+  const can = (args: string[]) => c1.kubectl(["auth", "can-i", ...args], { kubeconfig: `${dir}/sa` });
+  assertEquals((await can(["list", "deployments", "-A"])).stdout.trim(), "yes");
+  assertEquals((await can(["watch", "endpointslices.discovery.k8s.io", "-A"])).stdout.trim(), "yes");
+  assertEquals((await can(["list", "secrets", "-A"])).stdout.trim(), "no");
+  assertEquals((await can(["create", "deployments", "-n", "argocd"])).stdout.trim(), "no");
+
+  // what KSIT will do with it: check through the stored kubeconfig
+  const check = await ksit(h, ["check", "--type", "argocd,flux"], { KUBECONFIG: `${dir}/sa` });
+  assertEquals(check.code, 0, check.stdout + check.stderr);
+
+  // idempotent
+  const again = await ksit(h, ["target", "add", "sa-cluster", "--context", "cluster-1", "--service-account"]);
+  assertEquals(again.code, 0, again.stderr);
+});
