@@ -22,20 +22,38 @@ work="$cache_root/src"
 log() { printf '[testbin %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="${GOFLAGS:--buildvcs=false}"
-command -v go >/dev/null || { log "Go is needed to build the test binaries (or set KUBEBUILDER_ASSETS)"; exit 1; }
+need_go() { command -v go >/dev/null || { log "Go is needed to build the test binaries (or set KUBEBUILDER_ASSETS)"; exit 1; }; }
 
 if [ -n "${KUBEBUILDER_ASSETS:-}" ]; then
   for b in kube-apiserver etcd kubectl; do
     [ -x "$KUBEBUILDER_ASSETS/$b" ] || { log "KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS has no executable $b"; exit 1; }
   done
-  if [ ! -x "$KUBEBUILDER_ASSETS/helm" ] && ! command -v helm >/dev/null; then
-    log "KUBEBUILDER_ASSETS has no helm and none is on PATH; building helm $HELM_VERSION"
-  else
+  if [ -x "$KUBEBUILDER_ASSETS/helm" ]; then
     log "using KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS (nothing built)"
     echo "$KUBEBUILDER_ASSETS"
     exit 0
   fi
+  # setup-envtest ships no helm: one directory with links to those binaries plus a helm (PATH's, or built)
+  combined="$cache_root/envtest-$(printf '%s' "$KUBEBUILDER_ASSETS" | sha256sum | cut -c1-12)"
+  mkdir -p "$combined"
+  for b in kube-apiserver etcd kubectl; do ln -sf "$KUBEBUILDER_ASSETS/$b" "$combined/$b"; done
+  if command -v helm >/dev/null; then
+    ln -sf "$(command -v helm)" "$combined/helm"
+  elif [ ! -x "$combined/helm" ]; then
+    need_go
+    log "KUBEBUILDER_ASSETS has no helm and none is on PATH: building helm $HELM_VERSION only"
+    work="$cache_root/src"
+    out="$combined"
+    mkdir -p "$work"
+    HELM_ONLY=1
+  fi
+  if [ -z "${HELM_ONLY:-}" ]; then
+    log "using KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS (+ helm) via $combined"
+    echo "$combined"
+    exit 0
+  fi
 fi
+need_go
 
 mkdir -p "$out" "$work"
 started=$SECONDS
@@ -125,7 +143,10 @@ build_helm() {
   (cd "$dir" && go build -mod=mod -trimpath -ldflags "$ld" -o "$out/helm" helm.sh/helm/v3/cmd/helm)
 }
 
-if [ -x "$out/kube-apiserver" ] && [ -x "$out/kubectl" ] && [ -x "$out/etcd" ] && [ -x "$out/helm" ]; then
+if [ -n "${HELM_ONLY:-}" ]; then
+  build_helm
+  log "done in $((SECONDS - started))s"
+elif [ -x "$out/kube-apiserver" ] && [ -x "$out/kubectl" ] && [ -x "$out/etcd" ] && [ -x "$out/helm" ]; then
   log "cached: $out"
 else
   log "building into $out"
