@@ -14,7 +14,7 @@ import {
 import { CliError, EXIT, exitCodeTable } from "./cli/errors.ts";
 import { type GlobalOptions, type Io, processIo } from "./cli/io.ts";
 import { OUTPUTS } from "./cli/render.ts";
-import { parseDuration } from "./cli/duration.ts";
+import { parseDuration } from "./api/duration.ts";
 import { TOOL_TYPES } from "./api/schema.ts";
 import type { ToolType } from "./api/types.ts";
 

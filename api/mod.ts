@@ -2,3 +2,4 @@ export * from "./schema.ts";
 export * from "./types.ts";
 export * from "./crds.ts";
 export * from "./manifests.ts";
+export * from "./duration.ts";

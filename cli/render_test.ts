@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../tests/support/assert.ts";
 import { age, humanDuration, paint, table, truncate, visibleLength } from "./render.ts";
-import { parseDuration } from "./duration.ts";
+import { parseDuration } from "../api/duration.ts";
 import { colorEnabled } from "./io.ts";
 
 Deno.test("humanDuration matches kubectl's AGE column", () => {

@@ -1,5 +1,6 @@
 import { assertEquals } from "../tests/support/assert.ts";
-import { intervalMs, parseDuration } from "./duration.ts";
+import { parseDuration } from "../api/duration.ts";
+import { intervalMs } from "./duration.ts";
 
 Deno.test("parseDuration: Go duration strings", () => {
   assertEquals(parseDuration("30s"), 30_000);

@@ -1,4 +1,7 @@
-/** Go-style duration flags (`10s`, `1m30s`, `8760h`, `500ms`) as milliseconds. */
+/**
+ * Go duration strings (`30s`, `1m30s`, `1.5h`, `250ms`), the format of `spec.config.healthCheckInterval`
+ * (DURATION_PATTERN in schema.ts accepts the same) and of the CLI's duration flags.
+ */
 
 const UNIT_MS: Record<string, number> = {
   ns: 1e-6,
@@ -14,15 +17,15 @@ const UNIT_MS: Record<string, number> = {
 export function parseDuration(text: string): number | undefined {
   const s = text.trim();
   if (s === "0") return 0;
-  const re = /([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)/y;
+  const part = /([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)/y;
   let total = 0;
   let pos = 0;
   while (pos < s.length) {
-    re.lastIndex = pos;
-    const m = re.exec(s);
+    part.lastIndex = pos;
+    const m = part.exec(s);
     if (!m) return undefined;
     total += Number(m[1]) * UNIT_MS[m[2]!]!;
-    pos = re.lastIndex;
+    pos = part.lastIndex;
   }
   return pos === 0 ? undefined : total;
 }
