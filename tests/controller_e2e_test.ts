@@ -19,6 +19,7 @@ import {
   readyCondition,
   seedFixture,
   startServe,
+  waitPhase,
 } from "./support/serve.ts";
 import { setDeploymentStatus } from "./support/workloads.ts";
 
@@ -41,13 +42,6 @@ async function setupTargets(ns: string, labels: Record<string, Record<string, st
     await createTarget(cp, ns, name, { clusterName: name }, labels[name]);
   }
   return cp;
-}
-
-async function waitPhase(kc: KubeConfig, ns: string, name: string, phase: string, timeoutMs = 30_000) {
-  return await eventually(async () => {
-    const i = await getIntegration(kc, ns, name);
-    return i.status?.phase === phase ? i : undefined;
-  }, { timeoutMs, intervalMs: 50, what: `${ns}/${name} phase ${phase}` });
 }
 
 async function events(kc: KubeConfig, ns: string, name: string) {

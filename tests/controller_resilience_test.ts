@@ -20,6 +20,7 @@ import {
   seedFixture,
   type ServeProcess,
   startServe,
+  waitPhase,
 } from "./support/serve.ts";
 import { setDeploymentStatus } from "./support/workloads.ts";
 
@@ -37,13 +38,6 @@ async function setupTargets(ns: string): Promise<KubeConfig> {
     await createTarget(cp, ns, name, { clusterName: name });
   }
   return cp;
-}
-
-async function waitPhase(kc: KubeConfig, ns: string, name: string, phase: string, timeoutMs = 30_000) {
-  return await eventually(async () => {
-    const i = await getIntegration(kc, ns, name);
-    return i.status?.phase === phase ? i : undefined;
-  }, { timeoutMs, intervalMs: 50, what: `${ns}/${name} phase ${phase}` });
 }
 
 async function dumpOnFailure<T>(procs: ServeProcess[], fn: () => Promise<T>): Promise<T> {

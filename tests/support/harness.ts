@@ -252,6 +252,14 @@ interface HarnessState {
   clusters: { name: string; port: number; pid: number; args: string[] }[];
 }
 
+/** Harnesses of this process that have a reaper (not detached). */
+const live = new Set<Harness>();
+
+/** Records a process a test started (e.g. `serve`) so the reapers kill it if this test process dies. */
+export function trackChild(pid: number): void {
+  for (const h of live) h.track(pid);
+}
+
 export class Harness {
   readonly clusters: TestCluster[] = [];
   readonly httpClient: Deno.HttpClient;
@@ -282,7 +290,10 @@ export class Harness {
     const [bin, pki, dir] = await Promise.all([testbin(), createPki(), dirP]);
     const h = new Harness(dir, bin, pki, !!opts.detached);
     try {
-      if (!h.detached) h.startReaper();
+      if (!h.detached) {
+        h.startReaper();
+        live.add(h);
+      }
       await h.writePki();
       await h.startEtcd();
       for (const name of names) {
@@ -466,6 +477,7 @@ export class Harness {
   async stop(opts: { keep?: boolean } = {}): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    live.delete(this);
     // SIGKILL: nothing to shut down gracefully at teardown, and no GOAWAY reaches a client in this process
     // that still talks HTTP/2 through undici (denoland/deno#36788 would abort the test run)
     await Promise.all(this.clusters.map((c) => c.stop("SIGKILL")));

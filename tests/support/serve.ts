@@ -18,6 +18,7 @@ import { tuneTransport } from "../../checks/kube_transport.ts";
 import type { TestCluster } from "./harness.ts";
 import { loadFixture } from "../fixtures/load.ts";
 import { eventually } from "./poll.ts";
+import { trackChild } from "./harness.ts";
 import { freePort } from "./ports.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -76,6 +77,7 @@ export async function startServe(o: ServeArgs): Promise<ServeProcess> {
     stderr: "piped",
     env: { NO_COLOR: "1", ...o.env },
   }).spawn();
+  trackChild(child.pid); // killed by the harness reaper if this test process dies
   const file = await Deno.open(logPath, { write: true, append: true });
   const w = file.writable.getWriter();
   const pump = async (s: ReadableStream<Uint8Array>) => {
@@ -307,4 +309,12 @@ export function readyCondition(
   o: { status?: { conditions?: { type: string; status: string; reason: string }[] } },
 ) {
   return o.status?.conditions?.find((c) => c.type === "Ready");
+}
+
+/** Polls until Integration `ns/name` has `phase`; returns it. */
+export async function waitPhase(kc: KubeConfig, ns: string, name: string, phase: string, timeoutMs = 30_000) {
+  return await eventually(async () => {
+    const i = await getIntegration(kc, ns, name);
+    return i.status?.phase === phase ? i : undefined;
+  }, { timeoutMs, intervalMs: 50, what: `${ns}/${name} phase ${phase}` });
 }
