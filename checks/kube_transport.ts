@@ -166,7 +166,8 @@ export async function closeTransport(kc: KubeConfig): Promise<void> {
  * uncompressed (see below).
  */
 export class DenoWatch {
-  requestTimeoutMs = 30_000;
+  /** Longer than kube-apiserver's bookmark period (~1 min), so a quiet healthy watch is not reopened. */
+  requestTimeoutMs = 90_000;
   constructor(readonly kc: KubeConfig) {
     transportOf(kc);
   }
@@ -184,8 +185,33 @@ export class DenoWatch {
     if (!client) {
       // a kubeconfig Deno's client cannot express: client-node's Watch (over the pooled HTTP/1.1 Agent)
       const w = new Watch(this.kc);
-      (w as unknown as { requestTimeoutMs: number }).requestTimeoutMs = this.requestTimeoutMs;
-      return await w.watch(path, queryParams, callback, done);
+      // under Deno, client-node's own inactivity abort never reaches `done`: keep our own timer, re-armed by
+      // every event (bookmarks included), and call `done` ourselves, exactly once
+      (w as unknown as { requestTimeoutMs: number }).requestTimeoutMs = 2 ** 31 - 1;
+      let finished = false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let ctl: AbortController | undefined;
+      const finish = (err: unknown) => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(timer);
+        ctl?.abort();
+        done(err);
+      };
+      const arm = () => {
+        clearTimeout(timer);
+        timer = setTimeout(
+          () => finish(new DOMException("watch inactive: no data within the timeout", "TimeoutError")),
+          this.requestTimeoutMs,
+        );
+      };
+      arm();
+      ctl = await w.watch(path, queryParams, (phase, obj, event) => {
+        arm();
+        callback(phase, obj, event);
+      }, finish);
+      if (finished) ctl.abort();
+      return ctl;
     }
     const url = new URL(cluster.server + path);
     url.searchParams.set("watch", "true");

@@ -69,8 +69,30 @@ export function rollUp(input: RollUpInput): IntegrationStatus {
     message,
     summary,
     conditions: mergeConditions(input.previous?.conditions, desired, input.now),
-    clusters,
+    clusters: compactClusters(clusters),
   };
+}
+
+/** Clusters whose components are listed in status (the worst first); the rest keep name, phase, reason, message. */
+export const MAX_DETAILED_CLUSTERS = 50;
+
+/**
+ * The status must stay small whatever the fleet: etcd refuses objects over ~1.5 MiB, and every write of a
+ * large status costs the API server and the controller. A Running cluster is its name, phase, reason and
+ * message ("4/4 required components healthy"); components are listed only where something is wrong, for at
+ * most MAX_DETAILED_CLUSTERS clusters (the worst). `kubectl ksit check` shows every component on demand.
+ */
+function compactClusters(clusters: readonly ClusterStatus[]): ClusterStatus[] {
+  const detailed = new Set(
+    clusters.filter((c) => c.phase !== "Running" && c.components?.length)
+      .sort((a, b) => CLUSTER_RANK[b.phase] - CLUSTER_RANK[a.phase] || a.name.localeCompare(b.name))
+      .slice(0, MAX_DETAILED_CLUSTERS),
+  );
+  return clusters.map((c) => {
+    if (detailed.has(c) || !c.components) return c;
+    const { components: _omitted, ...rest } = c;
+    return rest;
+  });
 }
 
 function integrationPhase(enabled: boolean, clusters: readonly ClusterStatus[]): Phase {

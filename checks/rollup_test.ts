@@ -2,7 +2,7 @@ import type { ClusterStatus, IntegrationStatus, Phase } from "../api/types.ts";
 import { loadSnapshot, withAvailable } from "../tests/fixtures/load.ts";
 import { assertEquals } from "../tests/support/assert.ts";
 import { judgeCluster, unknownCluster } from "./judge.ts";
-import { rollUp } from "./rollup.ts";
+import { MAX_DETAILED_CLUSTERS, rollUp } from "./rollup.ts";
 
 const T0 = "2024-09-01T10:00:00Z";
 const T1 = "2024-09-01T10:05:00Z";
@@ -213,4 +213,41 @@ Deno.test("rollUp: Disabled after Running moves Ready only", () => {
     ["Reconciling", "False", T0],
     ["Stalled", "False", T0],
   ]);
+});
+
+Deno.test("rollUp: components only where something is wrong; a Running cluster keeps name, phase, reason, message", () => {
+  const s = rollUp({
+    generation: 1,
+    enabled: true,
+    clusters: [healthy("ok"), degraded("meh"), failed("bad")],
+    now: T0,
+  });
+  const byName = new Map(s.clusters?.map((c) => [c.name, c]));
+  const ok = healthy("ok");
+  assertEquals(byName.get("ok"), { name: "ok", phase: "Running", reason: ok.reason, message: ok.message });
+  assertEquals(byName.get("meh")?.components?.length, degraded("meh").components?.length);
+  assertEquals(byName.get("bad"), failed("bad"));
+});
+
+Deno.test("rollUp: a fleet of failures lists components for the worst MAX_DETAILED_CLUSTERS clusters only", () => {
+  const clusters = [
+    ...Array.from(
+      { length: MAX_DETAILED_CLUSTERS + 20 },
+      (_, i) => degraded(`d-${String(i).padStart(3, "0")}`),
+    ),
+    ...Array.from({ length: 10 }, (_, i) => failed(`f-${i}`)),
+  ];
+  const s = rollUp({ generation: 1, enabled: true, clusters, now: T0 });
+  const detailed = s.clusters?.filter((c) => c.components) ?? [];
+  assertEquals(detailed.length, MAX_DETAILED_CLUSTERS);
+  // the Failed ones come first, then Degraded by name
+  assertEquals(detailed.filter((c) => c.phase === "Failed").length, 10);
+  assertEquals(s.clusters?.length, clusters.length);
+  assertEquals(s.summary?.degraded, MAX_DETAILED_CLUSTERS + 20);
+  for (const c of s.clusters ?? []) {
+    assertEquals(
+      c.message?.startsWith(c.phase === "Failed" ? "argocd-repo-server" : "argocd-dex-server"),
+      true,
+    );
+  }
 });

@@ -1,0 +1,213 @@
+/**
+ * `deno task bench`: detection latency, API load and scale of `kubectl-ksit serve`, watch mode against the
+ * `--mode=poll` baseline in the same run (issue 8). Prints a table per N and writes docs/benchmarks.md (results
+ * of other N already in that file are kept, so N = 10, 100, 1000 can run one at a time).
+ *
+ *   deno task bench --targets 10,100,1000
+ *   deno task bench --targets 10 --failures 3 --steady 20s --interval 5s --out /tmp/b.md   (the smoke test)
+ *
+ * Flags: --targets N[,N…] (10) · --failures F injected failures, each followed by a recovery (20) ·
+ * --steady D window of the request/CPU measurement (2m) · --interval D Integration healthCheckInterval (30s) ·
+ * --modes watch,poll · --judge-timeout D (180s) · --out PATH (docs/benchmarks.md) · --json PATH ·
+ * --serve-deno-flag F (repeatable; e.g. --serve-deno-flag=--cpu-prof) · --serve-arg A (repeatable) ·
+ * --render (only re-render --out from the results it holds) ·
+ * --via-localhost (a variant: every kubeconfig names https://localhost:<port>, no tls-server-name) ·
+ * --profile (CPU profiles of serve through the V8 inspector: start until judged, and detection) ·
+ * --serve-entry PATH (another main.ts, e.g. a patched copy, to measure a proposed controller fix).
+ * Everything runs on 127.0.0.0/8; every wait has a deadline; all processes are stopped at the end.
+ */
+import { parseDuration } from "./bench/measure.ts";
+import {
+  type Environment,
+  MEASURES,
+  readAnalysis,
+  readDocData,
+  renderDoc,
+  runTable,
+  verbTable,
+} from "./bench/report.ts";
+import { runBench, type RunResult } from "./bench/run.ts";
+import { testbin } from "../tests/support/testbin.ts";
+
+const root = new URL("../", import.meta.url).pathname;
+
+interface Flags {
+  targets: number[];
+  failures: number;
+  steadyMs: number;
+  intervalS: number;
+  modes: ("watch" | "poll")[];
+  judgeTimeoutMs: number;
+  out: string;
+  json?: string;
+  serveDenoFlags: string[];
+  serveArgs: string[];
+  serveEntry?: string;
+  profile?: boolean;
+  viaLocalhost?: boolean;
+  /** Only re-render --out from the results it holds (after a change of the tables). */
+  render?: boolean;
+}
+
+export function parseFlags(args: string[]): Flags {
+  const f: Flags = {
+    targets: [10],
+    failures: 20,
+    steadyMs: 120_000,
+    intervalS: 30,
+    modes: ["watch", "poll"],
+    judgeTimeoutMs: 180_000,
+    out: `${root}docs/benchmarks.md`,
+    serveDenoFlags: [],
+    serveArgs: [],
+  };
+  for (let i = 0; i < args.length; i++) {
+    let a = args[i]!;
+    let v: string | undefined;
+    const eq = a.indexOf("=");
+    if (a.startsWith("--") && eq > 0) {
+      v = a.slice(eq + 1);
+      a = a.slice(0, eq);
+    }
+    const val = () => {
+      if (v !== undefined) return v;
+      const next = args[++i];
+      if (next === undefined) throw new Error(`${a} needs a value`);
+      return next;
+    };
+    switch (a) {
+      case "--targets":
+        f.targets = val().split(",").map((s) => {
+          const n = Number(s);
+          if (!Number.isInteger(n) || n < 1 || n > 4000) throw new Error(`--targets: bad count ${s}`);
+          return n;
+        });
+        break;
+      case "--failures":
+        f.failures = Number(val());
+        if (!Number.isInteger(f.failures) || f.failures < 1) {
+          throw new Error("--failures: a positive integer");
+        }
+        break;
+      case "--steady":
+        f.steadyMs = parseDuration(val());
+        break;
+      case "--interval":
+        f.intervalS = Math.round(parseDuration(val()) / 1000);
+        if (f.intervalS < 5) throw new Error("--interval: at least 5s (the CRD minimum)");
+        break;
+      case "--modes":
+        f.modes = val().split(",").map((m) => {
+          if (m !== "watch" && m !== "poll") throw new Error(`--modes: watch or poll, not ${m}`);
+          return m;
+        });
+        break;
+      case "--judge-timeout":
+        f.judgeTimeoutMs = parseDuration(val());
+        break;
+      case "--out":
+        f.out = val();
+        break;
+      case "--json":
+        f.json = val();
+        break;
+      case "--serve-deno-flag":
+        f.serveDenoFlags.push(val());
+        break;
+      case "--render":
+        f.render = true;
+        break;
+      case "--via-localhost":
+        f.viaLocalhost = true;
+        break;
+      case "--profile":
+        f.profile = true;
+        break;
+      case "--serve-entry":
+        f.serveEntry = val();
+        break;
+      case "--serve-arg":
+        f.serveArgs.push(val());
+        break;
+      default:
+        throw new Error(`unknown flag ${a}`);
+    }
+  }
+  return f;
+}
+
+async function environment(): Promise<Environment> {
+  const cpu =
+    (await Deno.readTextFile("/proc/cpuinfo").catch(() => "")).match(/model name\s*:\s*(.*)/)?.[1] ??
+      "unknown CPU";
+  const cores = navigator.hardwareConcurrency;
+  const memGiB = Math.round(Deno.systemMemoryInfo().total / 2 ** 30);
+  const bin = await testbin();
+  const k8s = /k8s-(v[\d.]+)/.exec(bin.dir)?.[1] ?? "?";
+  const etcd = /etcd-(v[\d.]+)/.exec(bin.dir)?.[1] ?? "?";
+  return {
+    machine: `${cpu}, ${cores} cores, ${memGiB} GiB, Linux ${Deno.osRelease()}`,
+    versions:
+      `deno ${Deno.version.deno} (V8 ${Deno.version.v8}), kube-apiserver ${k8s}, etcd ${etcd}, @kubernetes/client-node 2.0.1`,
+  };
+}
+
+async function main() {
+  let flags: Flags;
+  try {
+    flags = parseFlags(Deno.args);
+  } catch (e) {
+    console.error(`bench: ${(e as Error).message}`);
+    Deno.exit(2);
+  }
+  if (flags.render) {
+    const old = await Deno.readTextFile(flags.out);
+    const data = readDocData(old);
+    if (!data.env) throw new Error(`${flags.out} holds no bench results`);
+    await Deno.writeTextFile(flags.out, renderDoc(data.runs, data.env, readAnalysis(old)));
+    for (const r of data.runs) console.log(`\nN = ${r.n}\n\n${runTable(r)}\n\n${verbTable(r)}\n`);
+    return;
+  }
+  const started = performance.now();
+  const logDir = await Deno.makeTempDir({ prefix: "ksit-bench-" });
+  const log = (s: string) =>
+    console.log(`[bench ${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s] ${s}`);
+  log(`serve logs in ${logDir}`);
+  const env = await environment();
+  const runs: RunResult[] = [];
+  for (const n of flags.targets) {
+    const r = await runBench({
+      n,
+      failures: flags.failures,
+      steadyMs: flags.steadyMs,
+      intervalS: flags.intervalS,
+      modes: flags.modes,
+      judgeTimeoutMs: flags.judgeTimeoutMs,
+      serveDenoFlags: flags.serveDenoFlags,
+      serveArgs: flags.serveArgs,
+      serveEntry: flags.serveEntry,
+      profile: flags.profile,
+      viaLocalhost: flags.viaLocalhost,
+      logDir,
+      log,
+    });
+    runs.push(r);
+    console.log(`\nN = ${n}\n\n${runTable(r)}\n\n${verbTable(r)}\n`);
+    // write after every N, so a long run keeps what it measured
+    const old = await Deno.readTextFile(flags.out).catch(() => "");
+    const kept = readDocData(old).runs.filter((x) => !runs.some((y) => y.n === x.n));
+    await Deno.mkdir(flags.out.slice(0, flags.out.lastIndexOf("/")) || ".", { recursive: true });
+    await Deno.writeTextFile(flags.out, renderDoc([...kept, ...runs], env, readAnalysis(old)));
+    if (flags.json) await Deno.writeTextFile(flags.json, JSON.stringify({ env, runs }, null, 2));
+  }
+  log(
+    `wrote ${flags.out}; measures: ${MEASURES.length}; done in ${
+      ((performance.now() - started) / 1000).toFixed(0)
+    }s`,
+  );
+}
+
+if (import.meta.main) {
+  await main();
+  Deno.exit(0);
+}

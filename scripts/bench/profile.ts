@@ -1,0 +1,115 @@
+/**
+ * A CPU profile of `serve` through the V8 inspector (serve started with `--inspect=127.0.0.1:<port>`): the
+ * Chrome DevTools protocol over a WebSocket, `Profiler.start` … `Profiler.stop`, summarised as the functions
+ * with the most self time (and the share of idle / GC / program time).
+ */
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+export interface ProfileSummary {
+  seconds: number;
+  /** [name, share of samples in %] for the heaviest functions by self time. */
+  top: [string, number][];
+}
+
+export class Inspector {
+  private ws: WebSocket | undefined;
+  private nextId = 1;
+  private pending = new Map<number, (r: unknown) => void>();
+
+  constructor(readonly port: number) {}
+
+  async connect(timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let url: string | undefined;
+    while (!url && Date.now() < deadline) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${this.port}/json/list`, {
+          signal: AbortSignal.timeout(1000),
+        });
+        url = ((await res.json()) as { webSocketDebuggerUrl: string }[])[0]?.webSocketDebuggerUrl;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    if (!url) throw new Error(`no inspector on port ${this.port}`);
+    const ws = new WebSocket(url);
+    await new Promise<void>((resolve, reject) => {
+      ws.onopen = () => resolve();
+      ws.onerror = () => reject(new Error("inspector websocket failed"));
+    });
+    ws.onmessage = (ev) => {
+      const msg = JSON.parse(String(ev.data)) as { id?: number; result?: unknown };
+      if (msg.id !== undefined) {
+        this.pending.get(msg.id)?.(msg.result);
+        this.pending.delete(msg.id);
+      }
+    };
+    this.ws = ws;
+  }
+
+  send<T>(method: string, params: Record<string, unknown> = {}, timeoutMs = 60_000): Promise<T> {
+    const ws = this.ws;
+    if (!ws) return Promise.reject(new Error("not connected"));
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`${method}: no answer`));
+      }, timeoutMs);
+      this.pending.set(id, (r) => {
+        clearTimeout(timer);
+        resolve(r as T);
+      });
+      ws.send(JSON.stringify({ id, method, params }));
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.send("Profiler.enable");
+    await this.send("Profiler.setSamplingInterval", { interval: 1000 });
+    await this.send("Profiler.start");
+  }
+
+  async stop(top = 15): Promise<ProfileSummary> {
+    const { profile } = await this.send<{ profile: Profile }>("Profiler.stop");
+    return summarize(profile, top);
+  }
+
+  close() {
+    try {
+      this.ws?.close();
+    } catch { /* closed */ }
+  }
+}
+
+export function summarize(p: Profile, top: number): ProfileSummary {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  for (const id of p.samples) {
+    const n = byId.get(id);
+    if (!n) continue;
+    const f = n.callFrame;
+    const file = f.url.replace(/^.*\/(npm\/registry\.npmjs\.org|work\/main)\//, "").replace(/^file:\/\//, "");
+    const name = f.url ? `${f.functionName || "(anonymous)"} ${file}:${f.lineNumber + 1}` : f.functionName;
+    self.set(name, (self.get(name) ?? 0) + 1);
+  }
+  const total = p.samples.length || 1;
+  const seconds = p.timeDeltas.reduce((a, b) => a + b, 0) / 1e6;
+  return {
+    seconds: Math.round(seconds * 10) / 10,
+    top: [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map((
+      [k, v],
+    ) => [k, Math.round((v / total) * 1000) / 10]),
+  };
+}

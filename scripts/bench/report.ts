@@ -1,0 +1,270 @@
+/** The benchmark's tables: printed, and written into docs/benchmarks.md (which keeps its data for re-rendering). */
+import { percentile } from "./measure.ts";
+import type { ModeResult, RunResult } from "./run.ts";
+
+export interface Measure {
+  key: string;
+  label: string;
+  get: (m: ModeResult) => number | undefined;
+  /** The issue's target at N = 1000 (value must be ≤ this). */
+  target?: number;
+  targetText?: string;
+}
+
+/** Detection samples with the timed-out ones as +Infinity (a timeout is a miss, not a missing sample). */
+const withTimeouts = (xs: number[], timeouts: number) => [...xs, ...Array(timeouts).fill(Infinity)];
+
+export const MEASURES: Measure[] = [
+  { key: "readyz", label: "serve start → /readyz (s)", get: (m) => m.readyzS },
+  { key: "first", label: "serve start → every Integration has a status (s)", get: (m) => m.firstStatusS },
+  {
+    key: "judged",
+    label: "serve start → every Integration judged, all targets (s)",
+    get: (m) => m.judgedS,
+    target: 60,
+    targetText: "≤ 60 s",
+  },
+  {
+    key: "p50",
+    label: "detection p50 (ms)",
+    get: (m) => percentile(withTimeouts(m.detectMs, m.detectTimeouts), 50),
+  },
+  {
+    key: "p95",
+    label: "detection p95 (ms)",
+    get: (m) => percentile(withTimeouts(m.detectMs, m.detectTimeouts), 95),
+  },
+  {
+    key: "p99",
+    label: "detection p99 (ms)",
+    get: (m) => percentile(withTimeouts(m.detectMs, m.detectTimeouts), 99),
+    target: 2000,
+    targetText: "≤ 2000 ms",
+  },
+  {
+    key: "samples",
+    label: "detection samples (failures + recoveries) / timed out",
+    get: (m) => m.detectMs.length,
+  },
+  {
+    key: "allp99",
+    label: "detection p99, every target of the broken server (ms)",
+    get: (m) => percentile(withTimeouts(m.detectAllMs, m.detectAllTimeouts), 99),
+  },
+  { key: "unreach", label: "server SIGTERM → all its targets Unknown (s)", get: (m) => m.unreachableS },
+  {
+    key: "stopexit",
+    label: "… the API server process itself took to exit after SIGTERM (s)",
+    get: (m) => m.stopExitS,
+  },
+  { key: "reconnect", label: "server restarted → all Running again (s)", get: (m) => m.reconnectS },
+  {
+    key: "ctlnonwatch",
+    label: "API requests / target / min beyond watches (as serve counts them, incl. GET /version)",
+    get: (m) => m.ctlNonWatchPerTargetMin,
+    target: 1,
+    targetText: "≤ 1",
+  },
+  {
+    key: "nonwatch",
+    label: "… as the workload kube-apiservers count them (apiserver_request_total has no /version)",
+    get: (m) => m.reqNonWatchPerTargetMin,
+  },
+  { key: "watch", label: "watch requests / target / min", get: (m) => m.reqWatchPerTargetMin },
+  { key: "open", label: "open watches on the workload servers", get: (m) => m.openWatches },
+  {
+    key: "rss",
+    label: "serve peak RSS, VmHWM (MiB)",
+    get: (m) => m.rssPeakMiB,
+    target: 512,
+    targetText: "≤ 512 MiB",
+  },
+  { key: "cpu", label: "serve CPU, steady state (s / min)", get: (m) => m.cpuSPerMin },
+  { key: "cputotal", label: "serve CPU, whole mode (s)", get: (m) => m.cpuTotalS },
+  { key: "fds", label: "serve open file descriptors (steady)", get: (m) => m.fds },
+  { key: "writes", label: "Integration status writes (whole mode)", get: (m) => m.statusWrites },
+  { key: "status", label: "`kubectl ksit status` wall time (s)", get: (m) => m.statusCliS },
+  { key: "get", label: "`kubectl get integrations` wall time (s)", get: (m) => m.getIntegrationsS },
+];
+
+function fmt(x: number | undefined): string {
+  if (x === undefined || Number.isNaN(x)) return "—";
+  if (x === Infinity) return "timeout";
+  if (Number.isInteger(x)) return String(x);
+  return Math.abs(x) >= 100
+    ? x.toFixed(0)
+    : Math.abs(x) >= 10
+    ? x.toFixed(1)
+    : x.toFixed(3).replace(/0+$/, "");
+}
+
+function cell(m: Measure, r: ModeResult | undefined): string {
+  if (!r) return "—";
+  const v = m.get(r);
+  if (m.key === "samples") return `${fmt(v)} / ${r.detectTimeouts}`;
+  if (m.key === "judged" && v === undefined && r.judgedCount) return `> timeout (${r.judgedCount})`;
+  return fmt(v);
+}
+
+/** The table for one N: watch, poll, poll/watch ratio, the N = 1000 target and whether watch meets it. */
+export function runTable(run: RunResult): string {
+  const watch = run.modes.find((m) => m.mode === "watch");
+  const poll = run.modes.find((m) => m.mode === "poll");
+  const lines = [
+    "| measure | watch | poll (baseline) | poll / watch | target (N = 1000) | watch meets it |",
+    "|---|---:|---:|---:|---|---|",
+  ];
+  for (const m of MEASURES) {
+    const w = watch ? m.get(watch) : undefined;
+    const p = poll ? m.get(poll) : undefined;
+    const ratio = w !== undefined && p !== undefined && w !== 0 && Number.isFinite(w) && Number.isFinite(p) &&
+        m.key !== "samples"
+      ? fmt(p / w)
+      : "—";
+    const met = m.target === undefined
+      ? ""
+      : w === undefined
+      ? "**no** (not reached)"
+      : w <= m.target
+      ? "yes"
+      : "**no**";
+    lines.push(
+      `| ${m.label} | ${cell(m, watch)} | ${cell(m, poll)} | ${ratio} | ${m.targetText ?? ""} | ${met} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+/** Steady-state requests per target per minute by verb and resource. */
+export function verbTable(run: RunResult): string {
+  const lines = ["| seen by | verb resource (or verb code) | watch | poll |", "|---|---|---:|---:|"];
+  for (
+    const [by, get] of [
+      ["workload kube-apiservers", (m: ModeResult) => m.reqByVerb],
+      ["serve (ksit_api_requests_total)", (m: ModeResult) => m.ctlByVerb],
+    ] as const
+  ) {
+    const keys = new Set<string>();
+    for (const m of run.modes) for (const k of Object.keys(get(m) ?? {})) keys.add(k);
+    for (const k of [...keys].sort()) {
+      const v = (mode: string) => {
+        const m = run.modes.find((m) => m.mode === mode);
+        return fmt(m ? get(m)?.[k] : undefined);
+      };
+      lines.push(`| ${by} | ${k} | ${v("watch")} | ${v("poll")} |`);
+    }
+  }
+  return lines.join("\n");
+}
+
+export interface Environment {
+  machine: string;
+  versions: string;
+}
+
+export function renderDoc(runs: RunResult[], env: Environment, analysis: string): string {
+  const sorted = [...runs].sort((a, b) => a.n - b.n);
+  const parts = [
+    "# KSIT benchmarks",
+    "",
+    "Written by `deno task bench` (scripts/bench.ts); do not edit the tables by hand. Each N is one run of the",
+    "bench: a control plane and 3 workload kube-apiservers (one etcd), N IntegrationTargets whose kubeconfigs",
+    "reach those servers through distinct loopback addresses (127.0.0.2, 127.0.0.3, …, named in the serving",
+    "certificate, so each target has its own connection pool), Argo CD, Flux,",
+    "kube-prometheus-stack and Istio seeded on every server, one Integration per tool",
+    "selecting all targets by label. `serve` runs first in watch mode, then as the baseline `--mode=poll`, against",
+    "the same servers.",
+    "",
+    `- machine: ${env.machine}`,
+    `- versions: ${env.versions}`,
+    "",
+    "## How each number is taken",
+    "",
+    "- *judged*: from spawning `serve` until every Integration is `Running` with `healthy = N/N` (the bench",
+    "  watches Integrations; Integrations are recreated before each mode so nothing is left from the previous one).",
+    "- order per mode: start `serve` → judged → CLI timing → steady window → detection → unreachable, so",
+    "  failures are injected minutes after the watches were opened (as real failures come).",
+    "- *detection*: a required Deployment of one tool (argocd-repo-server, source-controller, the",
+    "  prometheus-operator, istiod) on the server of a random target gets `availableReplicas: 0` through",
+    "  `/status` (then its old values back); latency is from sending that write until the bench's watch on",
+    "  Integrations shows the chosen target's entry `Failed` (then `Running`); a sample that does not show within",
+    "  30 s (poll: 2 intervals + 30 s) counts as a timeout, i.e. +∞ in the percentiles. One stream per tool, failures dealt",
+    "  round-robin. Because N targets share 3 servers, one write changes N/3 targets; the *every target* row is",
+    "  the time until all of them show it.",
+    "- *unreachable*: the third workload server gets SIGTERM; time until every one of its targets is `Unknown`",
+    "  in all four Integrations; then it is started again.",
+    "- *requests*: delta of `apiserver_request_total` on the 3 workload servers (admin client certificate) over the",
+    "  steady window, minus the servers' own idle traffic measured before `serve` ran, per target per minute.",
+    "  WATCH requests are counted when they end (re-watches). *open watches*: `apiserver_longrunning_requests`",
+    "  (WATCH) minus idle.",
+    "- *RSS*: `VmHWM` of the serve process; *CPU*: `utime + stime` from `/proc/<pid>/stat` over the window.",
+    "- *CLI*: median of 3 runs, `deno run -A main.ts status` (not compiled) vs `kubectl get integrations`.",
+    "",
+  ];
+  for (const r of sorted) {
+    parts.push(
+      `## N = ${r.n}`,
+      "",
+      `Run ${r.date}; code ${
+        r.modes.map((m) => `${m.mode} ${m.codeHash ?? "?"}`).join(", ")
+      }; setup ${r.setupS} s; healthCheckInterval ${r.intervalS}s; ${r.failures} failures + ${r.failures} recoveries; steady window ${r.steadyS} s.`,
+      "",
+      runTable(r),
+      "",
+      "Steady-state requests per target per minute, by verb:",
+      "",
+      verbTable(r),
+      "",
+    );
+    for (const m of r.modes) {
+      for (
+        const [what, prof] of [["start until judged", m.profileStartup], [
+          "detection",
+          m.profileDetection,
+        ]] as const
+      ) {
+        if (!prof) continue;
+        parts.push(
+          `CPU profile of serve (${m.mode}, ${what}, ${prof.seconds} s), self time:`,
+          "",
+          "| function | % of samples |",
+          "|---|---:|",
+          ...prof.top.map(([f, pct]) => `| \`${f.replaceAll("|", "\\|")}\` | ${pct} |`),
+          "",
+        );
+      }
+    }
+    const errs = r.modes.filter((m) => m.error).map((m) => `- ${m.mode}: ${m.error}`);
+    for (const m of r.modes) {
+      if (m.detectTimeoutTargets?.length) {
+        errs.push(
+          `- ${m.mode}: detection timed out (target/tool/phase): ${m.detectTimeoutTargets.join(", ")}`,
+        );
+      }
+    }
+    if (errs.length || r.notes.length) parts.push("Notes:", "", ...errs, ...r.notes.map((n) => `- ${n}`), "");
+  }
+  if (analysis.trim()) parts.push(analysis.trim(), "");
+  parts.push(
+    `<!-- ksit-bench-data\n${JSON.stringify({ runs: sorted, env }).replaceAll("--", "\\u002d\\u002d")}\n-->`,
+    "",
+  );
+  return parts.join("\n");
+}
+
+/** Results kept in an earlier docs/benchmarks.md. */
+export function readDocData(text: string): { runs: RunResult[]; env?: Environment } {
+  const m = /<!-- ksit-bench-data\n([\s\S]*?)\n-->/.exec(text);
+  if (!m) return { runs: [] };
+  try {
+    return JSON.parse(m[1]!);
+  } catch {
+    return { runs: [] };
+  }
+}
+
+/** Hand-written analysis between the markers survives re-rendering. */
+export function readAnalysis(text: string): string {
+  const m = /<!-- analysis -->([\s\S]*?)<!-- \/analysis -->/.exec(text);
+  return m ? `<!-- analysis -->${m[1]}<!-- /analysis -->` : "";
+}

@@ -1,0 +1,739 @@
+/**
+ * One benchmark run at one N: a control plane and 3 workload API servers, N IntegrationTargets reaching those
+ * servers through distinct loopback addresses, the four tools seeded on every server, one Integration per tool
+ * selecting all targets by label; then, per mode (watch, then the poll baseline), `serve` is started and
+ * measured. Every wait has a deadline, so a run always ends.
+ */
+import { Harness, pidAlive, type TestCluster } from "../../tests/support/harness.ts";
+import { installCrds } from "../../tests/support/crds.ts";
+import { freePort } from "../../tests/support/ports.ts";
+import { seedFixture } from "../../tests/support/serve.ts";
+import { Inspector, type ProfileSummary } from "./profile.ts";
+import { Api, parallel, type WatchedObject, Watcher } from "./api.ts";
+import {
+  addInto,
+  delta,
+  median,
+  parseProm,
+  percentile,
+  procStat,
+  requestTotals,
+  type Sample,
+  sumMetric,
+} from "./measure.ts";
+
+const root = new URL("../../", import.meta.url).pathname;
+const NS = "ksit-bench";
+const WORKLOAD = ["w1", "w2", "w3"] as const;
+const LABEL = { "bench.ksit.io/fleet": "all" };
+
+/** The four tools: the fixture seeded on every server and the required Deployment a failure breaks. */
+export const TOOLS = [
+  { type: "argocd", ns: "argocd", fixture: "tools/argocd/install.yaml", breaks: "argocd-repo-server" },
+  { type: "flux", ns: "flux-system", fixture: "tools/flux/install.yaml", breaks: "source-controller" },
+  {
+    type: "prometheus",
+    ns: "monitoring",
+    fixture: "tools/prometheus/kps-prometheus.yaml",
+    breaks: "prometheus-kube-prometheus-operator",
+  },
+  { type: "istio", ns: "istio-system", fixture: "tools/istio/default.yaml", breaks: "istiod" },
+] as const;
+
+export interface BenchOptions {
+  n: number;
+  failures: number;
+  steadyMs: number;
+  intervalS: number;
+  modes: ("watch" | "poll")[];
+  judgeTimeoutMs: number;
+  /** Extra `deno run` flags for serve (e.g. --v8-flags=…); for profiling. */
+  serveDenoFlags: string[];
+  serveArgs: string[];
+  /** Another main.ts to run as serve (a patched copy, to measure a proposed fix). */
+  serveEntry?: string;
+  /** Take CPU profiles of serve (start until judged; detection) through the V8 inspector. */
+  profile?: boolean;
+  /** Every kubeconfig says https://localhost:<port> (no tls-server-name; one address): a variant. */
+  viaLocalhost?: boolean;
+  logDir: string;
+  log: (s: string) => void;
+}
+
+export interface ModeResult {
+  mode: "watch" | "poll";
+  /** serve rejected the mode or died; what happened. */
+  error?: string;
+  readyzS?: number;
+  /** Every Integration has a non-Pending status. */
+  firstStatusS?: number;
+  /** Every Integration Running with healthy = N (every target judged). */
+  judgedS?: number;
+  judgedCount?: string;
+  /** ms from Deployment /status write (request sent) to the chosen target's entry in the Integration. */
+  detectMs: number[];
+  /** ms until every target on the broken server shows it. */
+  detectAllMs: number[];
+  detectTimeouts: number;
+  detectAllTimeouts: number;
+  /** Which samples timed out: target/tool/phase. */
+  detectTimeoutTargets?: string[];
+  unreachableS?: number;
+  unreachableReasons?: string[];
+  reconnectS?: number;
+  reqWindowS?: number;
+  /** Steady state per target per minute (idle API-server traffic subtracted), by "VERB resource". */
+  reqByVerb?: Record<string, number>;
+  reqWatchPerTargetMin?: number;
+  reqNonWatchPerTargetMin?: number;
+  /** The same window as serve counts it (ksit_api_requests_total, workload targets), per target per minute. */
+  ctlByVerb?: Record<string, number>;
+  ctlNonWatchPerTargetMin?: number;
+  /** Seconds from SIGTERM until the stopped API server process had exited. */
+  stopExitS?: number;
+  openWatches?: number;
+  /** Min and max of the open watches sampled every 10 s in the window. */
+  openWatchesRange?: [number, number];
+  rssPeakMiB?: number;
+  rssSteadyMiB?: number;
+  cpuSPerMin?: number;
+  cpuTotalS?: number;
+  fds?: number;
+  threads?: number;
+  statusCliS?: number;
+  getIntegrationsS?: number;
+  statusWrites?: number;
+  serveLog?: string;
+  /** sha256 (12 hex) of controller/, checks/ and cli/serve.ts when serve started: the code measured. */
+  codeHash?: string;
+  profileStartup?: ProfileSummary;
+  profileDetection?: ProfileSummary;
+}
+
+export interface RunResult {
+  n: number;
+  date: string;
+  setupS: number;
+  intervalS: number;
+  failures: number;
+  steadyS: number;
+  idlePerMin: Record<string, number>;
+  modes: ModeResult[];
+  notes: string[];
+}
+
+/** 127.0.0.2, 127.0.0.3, … : target i's own loopback address. */
+export function loopback(i: number): string {
+  const n = i + 2;
+  return `127.0.${Math.floor(n / 256)}.${n % 256}`;
+}
+
+export function targetName(i: number): string {
+  return `t${String(i).padStart(4, "0")}`;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const secs = (ms: number) => Math.round(ms) / 1000;
+
+type Scrape = { at: number; samples: Sample[] };
+
+async function scrape(apis: Api[]): Promise<Scrape> {
+  const texts = await Promise.all(apis.map((a) => a.text("/metrics")));
+  return { at: performance.now(), samples: texts.flatMap(parseProm) };
+}
+
+const verbKey = (l: Record<string, string>) => {
+  const res = l.resource ? `${l.resource}${l.subresource ? "/" + l.subresource : ""}` : "(non-resource)";
+  return `${l.verb} ${res}`;
+};
+
+function clusterEntry(o: WatchedObject | undefined, name: string) {
+  return (o?.status?.clusters as { name: string; phase: string; reason?: string }[] | undefined)?.find(
+    (c) => c.name === name,
+  );
+}
+
+export async function runBench(o: BenchOptions): Promise<RunResult> {
+  const log = o.log;
+  const t0 = performance.now();
+  const result: RunResult = {
+    n: o.n,
+    date: new Date().toISOString(),
+    setupS: 0,
+    intervalS: o.intervalS,
+    failures: o.failures,
+    steadyS: o.steadyMs / 1000,
+    idlePerMin: {},
+    modes: [],
+    notes: [],
+  };
+  log(`N=${o.n}: starting etcd + 4 API servers (cp, ${WORKLOAD.join(", ")}) on 0.0.0.0`);
+  const h = await Harness.start({ clusters: ["cp", ...WORKLOAD], bindAddress: "0.0.0.0" });
+  const cp = h.cluster("cp");
+  const cpApi = Api.of(cp, h);
+  const wApis = WORKLOAD.map((w) => Api.of(h.cluster(w), h));
+  try {
+    // ------------------------------------------------------------------ setup
+    await Promise.all([
+      installCrds(cp),
+      ...WORKLOAD.map(async (w) => {
+        const kc = h.cluster(w).kc();
+        for (const t of TOOLS) {
+          await seedFixture(kc, new URL(`../../tests/fixtures/${t.fixture}`, import.meta.url).href, t.ns);
+        }
+      }),
+    ]);
+    // idle traffic of the workload servers (their own loopback clients, our scrapes) while we build targets
+    const idleBefore = await scrape(wApis);
+    await cpApi.request("POST", "/api/v1/namespaces", { metadata: { name: NS } });
+    const idx = Array.from({ length: o.n }, (_, i) => i);
+    const server = (i: number) => h.cluster(WORKLOAD[i % WORKLOAD.length]!);
+    await parallel(idx, 24, async (i) => {
+      const name = targetName(i);
+      const c = server(i);
+      const kubeconfig = c.kubeconfigFor(
+        { certPem: h.pki.admin.certPem, keyPem: h.pki.admin.keyPem },
+        // the serving certificate names 127.0.0.1–127.0.3.255 (tests/support/pki.ts), so every target's address
+        // is verified as it is, on KSIT's main transport (Deno's fetch; no tls-server-name needed)
+        o.viaLocalhost
+          ? { server: `https://localhost:${c.port}`, contextName: name }
+          : { server: `https://${loopback(i)}:${c.port}`, contextName: name },
+      );
+      await cpApi.request("POST", `/api/v1/namespaces/${NS}/secrets`, {
+        metadata: { name: `${name}-kubeconfig`, namespace: NS },
+        stringData: { kubeconfig },
+      });
+      await cpApi.request("POST", `/apis/ksit.io/v1alpha1/namespaces/${NS}/integrationtargets`, {
+        apiVersion: "ksit.io/v1alpha1",
+        kind: "IntegrationTarget",
+        metadata: { name, namespace: NS, labels: LABEL },
+        spec: { clusterName: name },
+      });
+    });
+    const idleMin = Math.min(15_000, o.steadyMs);
+    const waitIdle = idleMin - (performance.now() - idleBefore.at);
+    if (waitIdle > 0) await sleep(waitIdle);
+    const idleAfter = await scrape(wApis);
+    const idleMs = idleAfter.at - idleBefore.at;
+    const idleDelta = delta(
+      requestTotals(idleBefore.samples, verbKey),
+      requestTotals(idleAfter.samples, verbKey),
+    );
+    for (const [k, v] of idleDelta) if (v > 0) result.idlePerMin[k] = (v / idleMs) * 60_000;
+    const idleWatches = sumMetric(
+      idleAfter.samples,
+      "apiserver_longrunning_requests",
+      (l) => l.verb === "WATCH",
+    );
+    result.setupS = secs(performance.now() - t0);
+    log(`N=${o.n}: setup done in ${result.setupS}s (${o.n} targets)`);
+
+    const integrations = new Watcher(cpApi, `/apis/ksit.io/v1alpha1/namespaces/${NS}/integrations`);
+
+    // ------------------------------------------------------------------ one mode
+    const runMode = async (mode: "watch" | "poll"): Promise<ModeResult> => {
+      const r: ModeResult = {
+        mode,
+        detectMs: [],
+        detectAllMs: [],
+        detectTimeouts: 0,
+        detectAllTimeouts: 0,
+      };
+      // fresh Integrations (no status): judged time starts from nothing
+      for (const t of TOOLS) {
+        await cpApi.request(
+          "DELETE",
+          `/apis/ksit.io/v1alpha1/namespaces/${NS}/integrations/${t.type}`,
+          undefined,
+          {
+            ok404: true,
+          },
+        );
+      }
+      await integrations.until((m) => m.size === 0, 30_000);
+      for (const t of TOOLS) {
+        await cpApi.request("POST", `/apis/ksit.io/v1alpha1/namespaces/${NS}/integrations`, {
+          apiVersion: "ksit.io/v1alpha1",
+          kind: "Integration",
+          metadata: { name: t.type, namespace: NS },
+          spec: {
+            type: t.type,
+            targetSelector: { matchLabels: LABEL },
+            config: { namespace: t.ns, healthCheckInterval: `${o.intervalS}s` },
+          },
+        });
+      }
+      await integrations.until((m) => m.size === TOOLS.length, 30_000);
+
+      const judged = (m: Map<string, WatchedObject>) =>
+        TOOLS.every((t) => {
+          const i = m.get(t.type);
+          return i?.status?.phase === "Running" && i.status.summary?.healthy === o.n &&
+            i.status.observedGeneration === i.metadata.generation;
+        });
+      const anyStatus = (m: Map<string, WatchedObject>) =>
+        TOOLS.every((t) => {
+          const p = m.get(t.type)?.status?.phase;
+          return p !== undefined && p !== "Pending";
+        });
+
+      // ---------------------------------------------------------------- start serve
+      const port = freePort();
+      const logPath = `${o.logDir}/serve-n${o.n}-${mode}.log`;
+      r.serveLog = logPath;
+      const inspectPort = o.profile ? freePort() : undefined;
+      r.codeHash = await codeHash(o.serveEntry ? new URL(".", `file://${o.serveEntry}`).pathname : root);
+      const start = performance.now();
+      // output straight into the log file (no pipe for serve to block on while the bench is busy)
+      const child = new Deno.Command("bash", {
+        args: [
+          "-c",
+          'exec "$0" "$@" >"$KSIT_BENCH_LOG" 2>&1',
+          Deno.execPath(),
+          "run",
+          "-A",
+          ...o.serveDenoFlags,
+          ...(inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
+          o.serveEntry ?? `${root}main.ts`,
+          "serve",
+          "--kubeconfig",
+          cp.kubeconfigPath,
+          "--namespace",
+          NS,
+          "--health-addr",
+          `127.0.0.1:${port}`,
+          "--mode",
+          mode,
+          ...o.serveArgs,
+        ],
+        cwd: root,
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+        env: { NO_COLOR: "1", KSIT_BENCH_LOG: logPath },
+      }).spawn();
+      h.track(child.pid);
+      let inspector: Inspector | undefined;
+      if (inspectPort) {
+        try {
+          inspector = new Inspector(inspectPort);
+          await inspector.connect();
+          await inspector.start();
+        } catch (e) {
+          result.notes.push(`${mode}: no CPU profile: ${(e as Error).message}`);
+          inspector = undefined;
+        }
+      }
+      const profile = async () => {
+        try {
+          return await inspector?.stop(20);
+        } catch (e) {
+          result.notes.push(`${mode}: CPU profile failed: ${(e as Error).message}`);
+          return undefined;
+        }
+      };
+      let exit: Deno.CommandStatus | undefined;
+      const status = child.status.then((s) => (exit = s));
+      const alive = () => exit === undefined && pidAlive(child.pid);
+      const died = async () => {
+        const tail = (await Deno.readTextFile(logPath).catch(() => "")).split("\n").slice(-8).join("\n");
+        return `serve exited (code ${exit?.code}, signal ${exit?.signal}): ${tail}`;
+      };
+      const firstP = integrations.until(anyStatus, o.judgeTimeoutMs);
+      const judgedP = integrations.until(judged, o.judgeTimeoutMs);
+      try {
+        // readyz
+        const readyDeadline = performance.now() + 60_000;
+        while (performance.now() < readyDeadline && alive()) {
+          try {
+            const res = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2000) });
+            await res.body?.cancel();
+            if (res.ok) {
+              r.readyzS = secs(performance.now() - start);
+              break;
+            }
+          } catch { /* not listening yet */ }
+          await sleep(100);
+        }
+        if (!alive()) {
+          r.error = await died();
+          return r;
+        }
+        const first = await firstP;
+        if (first !== undefined) r.firstStatusS = secs(first - start);
+        const j = await Promise.race([judgedP, status.then(() => undefined)]);
+        if (j !== undefined) r.judgedS = secs(j - start);
+        r.profileStartup = await profile();
+        r.judgedCount = TOOLS.map((t) => {
+          const s = integrations.objects.get(t.type)?.status;
+          return `${t.type} ${s?.phase ?? "-"} ${s?.healthy ?? "-"}`;
+        }).join(", ");
+        log(
+          `N=${o.n} ${mode}: readyz ${r.readyzS}s, first status ${r.firstStatusS ?? "-"}s, all judged ${
+            r.judgedS ?? `not within ${o.judgeTimeoutMs / 1000}s (${r.judgedCount})`
+          }`,
+        );
+        if (!alive()) {
+          r.error = await died();
+          return r;
+        }
+
+        // ---------------------------------------------------------------- CLI wall time
+        r.statusCliS = await timed(
+          3,
+          () =>
+            run(Deno.execPath(), [
+              "run",
+              "-A",
+              `${root}main.ts`,
+              "--kubeconfig",
+              cp.kubeconfigPath,
+              "status",
+              "-n",
+              NS,
+            ]),
+        );
+        r.getIntegrationsS = await timed(
+          3,
+          () => run(h.bin.kubectl, ["--kubeconfig", cp.kubeconfigPath, "get", "integrations", "-n", NS]),
+        );
+        log(
+          `N=${o.n} ${mode}: ksit status ${r.statusCliS}s, kubectl get integrations ${r.getIntegrationsS}s`,
+        );
+
+        // ---------------------------------------------------------------- steady state
+        await sleep(3000); // let the start settle
+        const before = await scrape(wApis);
+        const c0 = await serveCounts(port);
+        const p0 = procStat(child.pid);
+        const statsDuring: number[] = [];
+        const until = performance.now() + o.steadyMs;
+        const watchesDuring: number[] = [];
+        while (performance.now() < until && alive()) {
+          await sleep(Math.min(10_000, until - performance.now()));
+          const s = procStat(child.pid);
+          if (s) statsDuring.push(s.rssKiB);
+          if (until - performance.now() > 2000) {
+            const sc = await scrape(wApis);
+            watchesDuring.push(
+              sumMetric(sc.samples, "apiserver_longrunning_requests", (l) => l.verb === "WATCH") -
+                idleWatches,
+            );
+          }
+        }
+        r.openWatchesRange = watchesDuring.length
+          ? [Math.min(...watchesDuring), Math.max(...watchesDuring)]
+          : undefined;
+        const after = await scrape(wApis);
+        const c1 = await serveCounts(port);
+        const p1 = procStat(child.pid);
+        const winMs = after.at - before.at;
+        r.reqWindowS = secs(winMs);
+        const d = delta(requestTotals(before.samples, verbKey), requestTotals(after.samples, verbKey));
+        const idle = new Map(Object.entries(result.idlePerMin));
+        addInto(d, idle, -winMs / 60_000);
+        const per: Record<string, number> = {};
+        let watch = 0;
+        let nonWatch = 0;
+        for (const [k, v] of d) {
+          if (!/ (deployments|statefulsets|endpointslices|\(non-resource\))$/.test(k)) continue; // not serve's
+          const x = (v / o.n) / (winMs / 60_000);
+          if (Math.abs(x) < 0.005) continue;
+          per[k] = round3(x);
+          if (k.startsWith("WATCH")) watch += x;
+          else nonWatch += x;
+        }
+        r.reqByVerb = per;
+        if (c0 && c1) {
+          const ctl: Record<string, number> = {};
+          let ctlNonWatch = 0;
+          for (const [k, v] of delta(c0, c1)) {
+            const x = (v / o.n) / (winMs / 60_000);
+            if (Math.abs(x) < 0.005) continue;
+            ctl[k] = round3(x);
+            if (!k.startsWith("watch")) ctlNonWatch += x;
+          }
+          r.ctlByVerb = ctl;
+          r.ctlNonWatchPerTargetMin = round3(ctlNonWatch);
+        }
+        r.reqWatchPerTargetMin = round3(watch);
+        r.reqNonWatchPerTargetMin = round3(nonWatch);
+        r.openWatches = sumMetric(after.samples, "apiserver_longrunning_requests", (l) =>
+          l.verb === "WATCH") -
+          idleWatches;
+        if (p0 && p1) {
+          r.cpuSPerMin = round3((p1.cpuS - p0.cpuS) / (winMs / 60_000));
+          r.fds = p1.fds;
+          r.threads = p1.threads;
+        }
+        r.rssSteadyMiB = statsDuring.length ? Math.round(median(statsDuring)! / 1024) : undefined;
+        log(
+          `N=${o.n} ${mode}: steady ${r.reqWindowS}s: ${r.reqNonWatchPerTargetMin} req/target/min beyond watches, ${r.reqWatchPerTargetMin} watch req/target/min, ${r.openWatches} open watches (${
+            r.openWatchesRange?.join("–")
+          } during), CPU ${r.cpuSPerMin} s/min, fds ${r.fds}`,
+        );
+        if (!alive()) {
+          r.error = await died();
+          return r;
+        }
+
+        // ---------------------------------------------------------------- detection (after the quiet window,
+        // as real failures come: long after the watches were opened)
+        if (inspector) await inspector.start().catch(() => {});
+        await detection(r, mode);
+        r.profileDetection = await profile();
+        if (!alive()) {
+          r.error = await died();
+          return r;
+        }
+        log(
+          `N=${o.n} ${mode}: detection ${r.detectMs.length} samples p50 ${percentile(r.detectMs, 50)} p95 ${
+            percentile(r.detectMs, 95)
+          } p99 ${percentile(r.detectMs, 99)} ms (${r.detectTimeouts} timed out); all-targets p99 ${
+            percentile(r.detectAllMs, 99)
+          } ms`,
+        );
+
+        // ---------------------------------------------------------------- unreachable
+        await unreachable(r, mode, alive);
+        if (!alive()) r.error = await died();
+        return r;
+      } finally {
+        const s = procStat(child.pid);
+        if (s) {
+          r.rssPeakMiB = Math.round(s.hwmKiB / 1024);
+          r.cpuTotalS = round3(s.cpuS);
+        }
+        try {
+          const m = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) });
+          const samples = parseProm(await m.text());
+          r.statusWrites = sumMetric(samples, "ksit_status_writes_total", (l) => l.kind === "Integration");
+        } catch { /* gone */ }
+        inspector?.close();
+        if (alive()) {
+          try {
+            child.kill("SIGTERM");
+          } catch { /* gone */ }
+          const timer = setTimeout(() => {
+            try {
+              child.kill("SIGKILL");
+            } catch { /* gone */ }
+          }, 15_000);
+          await status;
+          clearTimeout(timer);
+        }
+        log(
+          `N=${o.n} ${mode}: serve peak RSS ${r.rssPeakMiB} MiB, CPU total ${r.cpuTotalS}s${
+            r.error ? `; ${r.error}` : ""
+          }`,
+        );
+      }
+    };
+
+    const detection = async (r: ModeResult, mode: "watch" | "poll") => {
+      const timeoutMs = mode === "watch" ? 30_000 : 2 * o.intervalS * 1000 + 30_000;
+      let consecutiveTimeouts = 0;
+      // one stream per tool (independent Integrations), failures dealt round-robin
+      await Promise.all(TOOLS.map(async (tool, k) => {
+        for (let f = k; f < o.failures; f += TOOLS.length) {
+          if (consecutiveTimeouts >= 4) return;
+          const i = Math.floor(Math.random() * o.n);
+          const srv = i % WORKLOAD.length;
+          const api = wApis[srv]!;
+          const path = `/apis/apps/v1/namespaces/${tool.ns}/deployments/${tool.breaks}/status`;
+          const cur = await api.request<{ status: { availableReplicas?: number; readyReplicas?: number } }>(
+            "GET",
+            path,
+          );
+          const healthy = {
+            availableReplicas: cur.status.availableReplicas,
+            readyReplicas: cur.status.readyReplicas,
+          };
+          const name = targetName(i);
+          const sameServer = Array.from({ length: o.n }, (_, j) => j).filter((j) =>
+            j % WORKLOAD.length === srv
+          )
+            .map(targetName);
+          let seenOne = true;
+          let seenAll = true;
+          for (
+            const [phase, status] of [["Failed", { availableReplicas: 0, readyReplicas: 0 }], [
+              "Running",
+              healthy,
+            ]] as const
+          ) {
+            const sent = performance.now();
+            const one = integrations.until(
+              (m) => clusterEntry(m.get(tool.type), name)?.phase === phase,
+              timeoutMs,
+            );
+            const all = integrations.until((m) => {
+              const cl = m.get(tool.type)?.status?.clusters as { name: string; phase: string }[] | undefined;
+              if (!cl) return false;
+              const byName = new Map(cl.map((c) => [c.name, c.phase]));
+              return sameServer.every((t) => byName.get(t) === phase);
+            }, timeoutMs);
+            await api.request("PATCH", path, { status }, { contentType: "application/merge-patch+json" });
+            // a failure that was never seen: put the status back and move on (nothing to time)
+            const [t1, t2] = seenOne || seenAll ? await Promise.all([one, all]) : [undefined, undefined];
+            // a recovery counts only when its failure was seen (else "Running" was never left)
+            if (seenOne) {
+              if (t1 === undefined) {
+                r.detectTimeouts++;
+                (r.detectTimeoutTargets ??= []).push(`${name}/${tool.type}/${phase}`);
+                consecutiveTimeouts++;
+                seenOne = false;
+              } else {
+                r.detectMs.push(Math.round(t1 - sent));
+                consecutiveTimeouts = 0;
+              }
+            }
+            if (seenAll) {
+              if (t2 === undefined) {
+                r.detectAllTimeouts++;
+                seenAll = false;
+              } else r.detectAllMs.push(Math.round(t2 - sent));
+            }
+          }
+        }
+      }));
+    };
+
+    const unreachable = async (r: ModeResult, mode: "watch" | "poll", alive: () => boolean) => {
+      const victim = h.cluster(WORKLOAD[WORKLOAD.length - 1]!);
+      const srv = WORKLOAD.length - 1;
+      const names = Array.from({ length: o.n }, (_, j) => j).filter((j) => j % WORKLOAD.length === srv).map(
+        targetName,
+      );
+      const timeoutMs = mode === "watch" ? 120_000 : 2 * o.intervalS * 1000 + 90_000;
+      const down = integrations.until(
+        (m) =>
+          TOOLS.every((t) => {
+            const cl = m.get(t.type)?.status?.clusters as { name: string; phase: string }[] | undefined;
+            if (!cl) return false;
+            const byName = new Map(cl.map((c) => [c.name, c.phase]));
+            return names.every((n) => byName.get(n) === "Unknown");
+          }),
+        timeoutMs,
+      );
+      const t0 = performance.now();
+      await victim.stop(); // SIGTERM: the API server shuts down (its etcd data stays)
+      r.stopExitS = secs(performance.now() - t0);
+      const tDown = await down;
+      if (tDown !== undefined) {
+        r.unreachableS = secs(tDown - t0);
+        const reasons = new Set<string>();
+        for (const t of TOOLS) {
+          for (const n of names) {
+            const c = clusterEntry(integrations.objects.get(t.type), n);
+            if (c?.reason) reasons.add(c.reason);
+          }
+        }
+        r.unreachableReasons = [...reasons];
+      }
+      log(
+        `N=${o.n} ${mode}: ${victim.name} stopped; its ${names.length} targets Unknown after ${
+          r.unreachableS ?? "(timeout)"
+        }s (${r.unreachableReasons?.join(",") ?? "-"})`,
+      );
+      if (!alive()) return;
+      const back = performance.now();
+      await victim.start();
+      const ok = await integrations.until(judged, timeoutMs);
+      if (ok !== undefined) r.reconnectS = secs(ok - back);
+      log(
+        `N=${o.n} ${mode}: ${victim.name} restarted; all Running again after ${r.reconnectS ?? "(timeout)"}s`,
+      );
+    };
+
+    const judged = (m: Map<string, WatchedObject>) => {
+      return TOOLS.every((t) => {
+        const i = m.get(t.type);
+        return i?.status?.phase === "Running" && i.status.summary?.healthy === o.n;
+      });
+    };
+
+    const run = async (cmd: string, args: string[]) => {
+      const out = await new Deno.Command(cmd, {
+        args,
+        cwd: root,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+        env: { NO_COLOR: "1" },
+      }).output();
+      if (!out.success) {
+        throw new Error(
+          `${cmd} ${args.join(" ")}: exit ${out.code}: ${new TextDecoder().decode(out.stderr)}`,
+        );
+      }
+    };
+
+    const timed = async (times: number, fn: () => Promise<void>): Promise<number | undefined> => {
+      const xs: number[] = [];
+      for (let k = 0; k < times; k++) {
+        const s = performance.now();
+        try {
+          await fn();
+        } catch (e) {
+          result.notes.push(`CLI timing failed: ${(e as Error).message.slice(0, 300)}`);
+          return undefined;
+        }
+        xs.push(performance.now() - s);
+      }
+      return secs(median(xs)!);
+    };
+    await integrations.start();
+    try {
+      for (const mode of o.modes) {
+        const r = await runMode(mode);
+        result.modes.push(r);
+      }
+    } finally {
+      await integrations.stop();
+    }
+    return result;
+  } finally {
+    cpApi.close();
+    for (const a of wApis) a.close();
+    await h.stop();
+  }
+}
+
+/** A digest of the code `serve` runs (the controller was changing while the bench was written). */
+async function codeHash(dir: string): Promise<string> {
+  const files: string[] = [];
+  for (const sub of ["controller", "checks"]) {
+    for (const e of Deno.readDirSync(`${dir}${sub}`)) {
+      if (e.isFile && e.name.endsWith(".ts") && !e.name.endsWith("_test.ts")) {
+        files.push(`${dir}${sub}/${e.name}`);
+      }
+    }
+  }
+  files.push(`${dir}cli/serve.ts`);
+  const text = files.sort().map((f) => Deno.readTextFileSync(f)).join("\0");
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].slice(0, 6).map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** serve's own request counter for workload clusters, by verb. */
+async function serveCounts(port: number): Promise<Map<string, number> | undefined> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(10_000) });
+    const m = new Map<string, number>();
+    for (const s of parseProm(await res.text())) {
+      if (s.name !== "ksit_api_requests_total" || s.labels.target === "control-plane") continue;
+      const k = `${s.labels.verb} ${s.labels.code}`;
+      m.set(k, (m.get(k) ?? 0) + s.value);
+    }
+    return m;
+  } catch {
+    return undefined;
+  }
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+export type { TestCluster };
