@@ -364,6 +364,22 @@ export async function runBench(o: BenchOptions): Promise<RunResult> {
         const j = await Promise.race([judgedP, status.then(() => undefined)]);
         if (j !== undefined) r.judgedS = secs(j - start);
         r.profileStartup = await profile();
+        if (inspector) {
+          try {
+            const heap = await inspector.heapTop(25);
+            result.notes.push(
+              `N=${o.n} ${mode}: heap after judging ${heap.totalMiB} MiB; largest by self size (MiB): ` +
+                heap.top.map(([k, v]) => `${k} ${v}`).join(", "),
+            );
+            log(
+              `N=${o.n} ${mode}: heap ${heap.totalMiB} MiB: ${
+                heap.top.map(([k, v]) => `${k} ${v}`).join(", ")
+              }`,
+            );
+          } catch (e) {
+            result.notes.push(`${mode}: heap snapshot failed: ${(e as Error).message}`);
+          }
+        }
         r.judgedCount = TOOLS.map((t) => {
           const s = integrations.objects.get(t.type)?.status;
           return `${t.type} ${s?.phase ?? "-"} ${s?.healthy ?? "-"}`;
