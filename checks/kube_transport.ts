@@ -159,6 +159,35 @@ export async function closeTransport(kc: KubeConfig): Promise<void> {
   await Promise.all([...t.agents.values()].map((a) => a.destroy().catch(() => {})));
 }
 
+/** Size of the buffer a watch reads into (events are a few KB; longer ones span several reads). */
+const WATCH_READ_BYTES = 8 * 1024;
+
+/**
+ * The body's chunks, read into one small reused buffer (a BYOB reader). A default reader lets Deno allocate
+ * its own 64 KiB+ buffer for every pending read: with thousands of idle watches (one per target, tool
+ * namespace and kind) that alone was ~115 KiB of memory per watch.
+ */
+async function* chunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  let reader: ReadableStreamBYOBReader;
+  try {
+    reader = body.getReader({ mode: "byob" });
+  } catch {
+    yield* body; // not a byte stream: the default reader
+    return;
+  }
+  let buf = new ArrayBuffer(WATCH_READ_BYTES);
+  try {
+    for (;;) {
+      const { value, done } = await reader.read(new Uint8Array(buf));
+      if (done || !value) return;
+      yield value;
+      buf = value.buffer; // the same memory, handed back by the stream
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
 /**
  * Drop-in for client-node's `Watch` (same `watch()` signature, so `ListWatch`/informers take it) on Deno's
  * fetch: `done` is called exactly once, promptly when the connection drops, on abort, and after
@@ -190,12 +219,12 @@ export class DenoWatch {
       (w as unknown as { requestTimeoutMs: number }).requestTimeoutMs = 2 ** 31 - 1;
       let finished = false;
       let timer: ReturnType<typeof setTimeout> | undefined;
-      let ctl: AbortController | undefined;
+      const inner: { ctl?: AbortController } = {};
       const finish = (err: unknown) => {
         if (finished) return;
         finished = true;
         clearTimeout(timer);
-        ctl?.abort();
+        inner.ctl?.abort();
         done(err);
       };
       const arm = () => {
@@ -206,10 +235,11 @@ export class DenoWatch {
         );
       };
       arm();
-      ctl = await w.watch(path, queryParams, (phase, obj, event) => {
+      const ctl = await w.watch(path, queryParams, (phase, obj, event) => {
         arm();
         callback(phase, obj, event);
       }, finish);
+      inner.ctl = ctl;
       if (finished) ctl.abort();
       return ctl;
     }
@@ -256,7 +286,7 @@ export class DenoWatch {
         let buf = "";
         const decoder = new TextDecoder();
         try {
-          for await (const chunk of res.body!) {
+          for await (const chunk of chunks(res.body!)) {
             arm();
             buf += decoder.decode(chunk, { stream: true });
             let nl: number;
