@@ -127,9 +127,47 @@ export class Inspector {
       bySize.set(key, (bySize.get(key) ?? 0) + size);
     }
     const mib = (n: number) => Math.round((n / 1048576) * 10) / 10;
+    // who holds the largest kind: retainer chains (3 levels up) of its nodes, by size
+    const [largest] = [...bySize.entries()].sort((a, b) => b[1] - a[1])[0] ?? [""];
+    const edgeFields = (snap.snapshot.meta as unknown as { edge_fields: string[] }).edge_fields;
+    const edges = (snap as unknown as { edges: number[] }).edges;
+    const iEdgeCount = fields.indexOf("edge_count");
+    const iTo = edgeFields.indexOf("to_node");
+    const ew = edgeFields.length;
+    const parent = new Map<number, number>(); // node offset -> one retainer's offset
+    for (let n = 0, e = 0; n < snap.nodes.length; n += width) {
+      const count = snap.nodes[n + iEdgeCount]!;
+      for (let k = 0; k < count; k++, e += ew) {
+        const to = edges[e + iTo]!;
+        if (!parent.has(to)) parent.set(to, n);
+      }
+    }
+    const nameOf = (n: number) => {
+      const type = types[snap.nodes[n + iType]!] ?? "?";
+      return type === "object" || type === "native" ? snap.strings[snap.nodes[n + iName]!] ?? "?" : `(${type})`;
+    };
+    const chains = new Map<string, number>();
+    for (let i = 0; i < snap.nodes.length; i += width) {
+      const type = types[snap.nodes[i + iType]!] ?? "?";
+      const key = type === "object" || type === "native" ? `${type} ${snap.strings[snap.nodes[i + iName]!]}` : `(${type})`;
+      if (key !== largest) continue;
+      const path: string[] = [];
+      let n: number | undefined = i;
+      for (let d = 0; d < 5 && n !== undefined; d++) {
+        n = parent.get(n);
+        if (n !== undefined) path.push(nameOf(n));
+      }
+      const k = path.join(" <- ");
+      chains.set(k, (chains.get(k) ?? 0) + snap.nodes[i + iSize]!);
+    }
     return {
       totalMiB: mib(total),
-      top: [...bySize.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, v]) => [k, mib(v)]),
+      top: [
+        ...[...bySize.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, v]) => [k, mib(v)] as [string, number]),
+        ...[...chains.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, v]) =>
+          [`held by: ${k}`, mib(v)] as [string, number]
+        ),
+      ],
     };
   }
 
