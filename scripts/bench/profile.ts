@@ -144,12 +144,16 @@ export class Inspector {
     }
     const nameOf = (n: number) => {
       const type = types[snap.nodes[n + iType]!] ?? "?";
-      return type === "object" || type === "native" ? snap.strings[snap.nodes[n + iName]!] ?? "?" : `(${type})`;
+      return type === "object" || type === "native"
+        ? snap.strings[snap.nodes[n + iName]!] ?? "?"
+        : `(${type})`;
     };
     const chains = new Map<string, number>();
     for (let i = 0; i < snap.nodes.length; i += width) {
       const type = types[snap.nodes[i + iType]!] ?? "?";
-      const key = type === "object" || type === "native" ? `${type} ${snap.strings[snap.nodes[i + iName]!]}` : `(${type})`;
+      const key = type === "object" || type === "native"
+        ? `${type} ${snap.strings[snap.nodes[i + iName]!]}`
+        : `(${type})`;
       if (key !== largest) continue;
       const path: string[] = [];
       let n: number | undefined = i;
@@ -163,7 +167,9 @@ export class Inspector {
     return {
       totalMiB: mib(total),
       top: [
-        ...[...bySize.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, v]) => [k, mib(v)] as [string, number]),
+        ...[...bySize.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, v]) =>
+          [k, mib(v)] as [string, number]
+        ),
         ...[...chains.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, v]) =>
           [`held by: ${k}`, mib(v)] as [string, number]
         ),
