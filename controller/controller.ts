@@ -448,7 +448,7 @@ export class Controller {
       now: rfc3339(now),
     });
     this.deps.metrics.checkDuration.observe({ type: obj.spec.type }, (performance.now() - started) / 1000);
-    this.updateIntegrationMetrics(obj, status);
+    this.updateIntegrationMetrics(obj, status, clusters);
     if (!this.opts.canWrite() || sameStatus(obj.status, status)) return requeue;
 
     const written = await this.writeStatus("integrations", obj, status) as Integration;
@@ -486,7 +486,12 @@ export class Controller {
       }));
   }
 
-  private updateIntegrationMetrics(obj: Integration, status: IntegrationStatus): void {
+  /** `clusters`: the full verdicts (status keeps components only where something is wrong). */
+  private updateIntegrationMetrics(
+    obj: Integration,
+    status: IntegrationStatus,
+    clusters: ClusterStatus[],
+  ): void {
     const m = this.deps.metrics;
     const namespace = obj.metadata.namespace ?? "";
     const name = obj.metadata.name ?? "";
@@ -495,7 +500,7 @@ export class Controller {
       m.integrationPhase.set({ namespace, name, type, phase }, status.phase === phase ? 1 : 0);
     }
     m.componentHealthy.removeMatching({ namespace, integration: name });
-    for (const c of status.clusters ?? []) {
+    for (const c of status.phase === "Disabled" ? [] : clusters) {
       for (const comp of c.components ?? []) {
         m.componentHealthy.set(
           { namespace, integration: name, type, cluster: c.name, component: comp.name, status: comp.status },

@@ -331,8 +331,7 @@ Deno.test("serve with only the chart's Role (ServiceAccount token): custom names
     const argo = await waitPhase(cp, ns, "argo-custom", "Running");
     assertEquals(argo.status?.healthy, "1/1");
     const kps = await waitPhase(cp, ns, "kps", "Running");
-    const names = kps.status?.clusters?.[0]?.components?.map((c) => `${c.name}=${c.workload}`) ?? [];
-    assert(names.some((n) => n.includes("kps-kube-prometheus-stack-operator")), JSON.stringify(names));
+    assertStringIncludes(kps.status?.message ?? "", "required components healthy");
     assertEquals(readyCondition(await getTarget(cp, ns, "cluster-2"))?.reason, "Connected");
     // a failure is written and an Event recorded with these permissions too
     await setDeploymentStatus(c2, "monitoring-h", "kps-kube-prometheus-stack-operator", {
@@ -341,6 +340,9 @@ Deno.test("serve with only the chart's Role (ServiceAccount token): custom names
     });
     const failed = await waitPhase(cp, ns, "kps", "Failed", 15_000);
     assertStringIncludes(failed.status?.message ?? "", "cluster-2");
+    // the release-prefixed operator was found (a failed cluster lists its components in status)
+    const names = failed.status?.clusters?.[0]?.components?.map((c) => `${c.name}=${c.workload}`) ?? [];
+    assert(names.some((n) => n.includes("=kps-kube-prometheus-stack-operator")), JSON.stringify(names));
     await eventually(async () => (await events(cp, ns, "kps")).some((e) => e.type === "Warning"), {
       what: "Warning event",
     });
