@@ -96,7 +96,7 @@ build_k8s() {
   for p in $pkgs; do
     ld="$ld -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
   done
-  log "kubernetes $K8S_VERSION: building kube-apiserver and kubectl (cold: ~10-20 min on 2 cores)"
+  log "kubernetes $K8S_VERSION: building kube-apiserver and kubectl (cold: ~5 min on 2 cores)"
   (cd "$dir" && go get "k8s.io/kubernetes/cmd/kube-apiserver@$K8S_VERSION" "k8s.io/kubernetes/cmd/kubectl@$K8S_VERSION" >/dev/null 2>&1 || true)
   (cd "$dir" && go build -mod=mod -trimpath -ldflags "$ld" -o "$out/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl)
 }
