@@ -13,6 +13,7 @@ import {
   createIntegration,
   createNamespace,
   createTarget,
+  dumpOnFailure,
   getIntegration,
   getTarget,
   putKubeconfigSecret,
@@ -69,82 +70,81 @@ Deno.test("serve: Running on 2/2, failure detected in ~1 s, recovery with a Norm
   });
   const serve = await startServe({ kubeconfigPath: h.cluster("cp").kubeconfigPath, namespace: ns });
   try {
-    // a. healthy tools on both ⇒ Running, HEALTHY 2/2; kubectl wait works
-    const running = await waitPhase(cp, ns, "argo", "Running");
-    assertEquals(running.status?.healthy, "2/2");
-    assertEquals(running.status?.clusters?.map((c) => c.phase), ["Running", "Running"]);
-    const wait = await h.cluster("cp").kubectl([
-      "wait",
-      "-n",
-      ns,
-      "--for=condition=Ready",
-      "integration/argo",
-      "--timeout=20s",
-    ]);
-    assertEquals(wait.code, 0, wait.stderr);
-    const t1 = await getTarget(cp, ns, "cluster-1");
-    assertEquals(readyCondition(t1)?.reason, "Connected");
-    assert(t1.status?.serverVersion?.startsWith("v1."), `serverVersion ${t1.status?.serverVersion}`);
-    const get = await h.cluster("cp").kubectl(["get", "integ", "-n", ns]);
-    assertStringIncludes(get.stdout, "Running");
+    await dumpOnFailure([serve], async () => {
+      // a. healthy tools on both ⇒ Running, HEALTHY 2/2; kubectl wait works
+      const running = await waitPhase(cp, ns, "argo", "Running");
+      assertEquals(running.status?.healthy, "2/2");
+      assertEquals(running.status?.clusters?.map((c) => c.phase), ["Running", "Running"]);
+      const wait = await h.cluster("cp").kubectl([
+        "wait",
+        "-n",
+        ns,
+        "--for=condition=Ready",
+        "integration/argo",
+        "--timeout=20s",
+      ]);
+      assertEquals(wait.code, 0, wait.stderr);
+      const t1 = await getTarget(cp, ns, "cluster-1");
+      assertEquals(readyCondition(t1)?.reason, "Connected");
+      assert(t1.status?.serverVersion?.startsWith("v1."), `serverVersion ${t1.status?.serverVersion}`);
+      const get = await h.cluster("cp").kubectl(["get", "integ", "-n", ns]);
+      assertStringIncludes(get.stdout, "Running");
 
-    // b. one required component down on cluster-2 ⇒ Failed, message names cluster and component
-    const t0 = performance.now();
-    await setDeploymentStatus(c2, "argocd", "argocd-repo-server", { replicas: 2, available: 0 });
-    const failed = await waitPhase(cp, ns, "argo", "Failed", 15_000);
-    const detectMs = Math.round(performance.now() - t0);
-    console.log(`detection latency (b): ${detectMs} ms`);
-    assertStringIncludes(failed.status?.message ?? "", "cluster-2");
-    assertStringIncludes(failed.status?.message ?? "", "argocd-repo-server");
-    assertEquals(failed.status?.healthy, "1/2");
+      // b. one required component down on cluster-2 ⇒ Failed, message names cluster and component
+      const t0 = performance.now();
+      await setDeploymentStatus(c2, "argocd", "argocd-repo-server", { replicas: 2, available: 0 });
+      const failed = await waitPhase(cp, ns, "argo", "Failed", 15_000);
+      const detectMs = Math.round(performance.now() - t0);
+      console.log(`detection latency (b): ${detectMs} ms`);
+      assertStringIncludes(failed.status?.message ?? "", "cluster-2");
+      assertStringIncludes(failed.status?.message ?? "", "argocd-repo-server");
+      assertEquals(failed.status?.healthy, "1/2");
 
-    // c. restore ⇒ Running and a Normal Event (and the Warning before it)
-    await setDeploymentStatus(c2, "argocd", "argocd-repo-server", { replicas: 2, available: 2 });
-    await waitPhase(cp, ns, "argo", "Running", 15_000);
-    const evs = await eventually(async () => {
-      const e = await events(cp, ns, "argo");
-      return e.some((x) => x.type === "Normal" && x.reason === "Recovered") ? e : undefined;
-    }, { timeoutMs: 10_000, what: "Normal Recovered event" });
-    const warning = evs.find((e) => e.type === "Warning" && e.reason === "Failed");
-    assert(warning, `no Warning event: ${JSON.stringify(evs)}`);
-    assertStringIncludes(warning.message, "cluster-2");
-    assertStringIncludes(warning.message, "argocd-repo-server");
+      // c. restore ⇒ Running and a Normal Event (and the Warning before it)
+      await setDeploymentStatus(c2, "argocd", "argocd-repo-server", { replicas: 2, available: 2 });
+      await waitPhase(cp, ns, "argo", "Running", 15_000);
+      const evs = await eventually(async () => {
+        const e = await events(cp, ns, "argo");
+        return e.some((x) => x.type === "Normal" && x.reason === "Recovered") ? e : undefined;
+      }, { timeoutMs: 10_000, what: "Normal Recovered event" });
+      const warning = evs.find((e) => e.type === "Warning" && e.reason === "Failed");
+      assert(warning, `no Warning event: ${JSON.stringify(evs)}`);
+      assertStringIncludes(warning.message, "cluster-2");
+      assertStringIncludes(warning.message, "argocd-repo-server");
 
-    // i. nothing changes ⇒ resourceVersion stays the same over 3 intervals (5 s each)
-    const before = await getIntegration(cp, ns, "argo");
-    const until = Date.now() + 16_000;
-    while (Date.now() < until) {
-      const now = await getIntegration(cp, ns, "argo");
-      assertEquals(
-        now.metadata.resourceVersion,
-        before.metadata.resourceVersion,
-        "status rewritten without change",
+      // i. nothing changes ⇒ resourceVersion stays the same over 3 intervals (5 s each)
+      const before = await getIntegration(cp, ns, "argo");
+      const until = Date.now() + 16_000;
+      while (Date.now() < until) {
+        const now = await getIntegration(cp, ns, "argo");
+        assertEquals(
+          now.metadata.resourceVersion,
+          before.metadata.resourceVersion,
+          "status rewritten without change",
+        );
+        await new Promise((r) => setTimeout(r, 1000)); // the condition here is time passing
+      }
+
+      const metrics = await serve.get("/metrics");
+      assertStringIncludes(
+        metrics.text,
+        `ksit_integration_phase{namespace="${ns}",name="argo",type="argocd",phase="Running"} 1`,
       );
-      await new Promise((r) => setTimeout(r, 1000)); // the condition here is time passing
-    }
-
-    const metrics = await serve.get("/metrics");
-    assertStringIncludes(
-      metrics.text,
-      `ksit_integration_phase{namespace="${ns}",name="argo",type="argocd",phase="Running"} 1`,
-    );
-    assertStringIncludes(
-      metrics.text,
-      `ksit_target_reachable{namespace="${ns}",name="cluster-1",cluster="cluster-1",reason="Connected"} 1`,
-    );
-    assertStringIncludes(
-      metrics.text,
-      'ksit_component_healthy{namespace="e2e-abc",integration="argo",type="argocd",cluster="cluster-2",component="argocd-repo-server",status="Healthy"} 1',
-    );
-    assertStringIncludes(metrics.text, "ksit_check_duration_seconds_bucket");
-    assertStringIncludes(
-      metrics.text,
-      'ksit_api_requests_total{target="control-plane",verb="update",code="2xx"}',
-    );
-    console.log(`serve RSS (a-c, i): ${Math.round((await serve.rssKiB()) / 1024)} MiB`);
-  } catch (e) {
-    console.log(`serve log (${serve.logPath}) tail:\n${await serve.tail()}`);
-    throw e;
+      assertStringIncludes(
+        metrics.text,
+        `ksit_target_reachable{namespace="${ns}",name="cluster-1",cluster="cluster-1",reason="Connected"} 1`,
+      );
+      assertStringIncludes(
+        metrics.text,
+        'ksit_component_healthy{namespace="e2e-abc",integration="argo",type="argocd",cluster="cluster-2",component="argocd-repo-server",status="Healthy"} 1',
+      );
+      assertStringIncludes(metrics.text, "ksit_check_duration_seconds_bucket");
+      assertStringIncludes(
+        metrics.text,
+        'ksit_api_requests_total{target="control-plane",verb="update",code="2xx"}',
+      );
+      console.log(`serve RSS (a-c, i): ${Math.round((await serve.rssKiB()) / 1024)} MiB`);
+    });
   } finally {
     assertEquals(await serve.stop(), 0, "serve exits 0 on SIGTERM");
   }
@@ -199,36 +199,38 @@ Deno.test("serve: Secret deleted ⇒ SecretNotFound, recreated ⇒ Connected; ex
   });
   const serve = await startServe({ kubeconfigPath: h.cluster("cp").kubeconfigPath, namespace: ns });
   try {
-    await waitPhase(cp, ns, "flux", "Running");
-    const exec = await eventually(async () => {
-      const t = await getTarget(cp, ns, "exec");
-      return readyCondition(t)?.reason === "ExecAuthNotAllowed" ? t : undefined;
-    }, { what: "exec target ExecAuthNotAllowed" });
-    assertEquals(readyCondition(exec)?.status, "False");
-    const fe = await waitPhase(cp, ns, "flux-exec", "Unknown");
-    assertEquals(fe.status?.clusters?.[0]?.reason, "ExecAuthNotAllowed");
+    await dumpOnFailure([serve], async () => {
+      await waitPhase(cp, ns, "flux", "Running");
+      const exec = await eventually(async () => {
+        const t = await getTarget(cp, ns, "exec");
+        return readyCondition(t)?.reason === "ExecAuthNotAllowed" ? t : undefined;
+      }, { what: "exec target ExecAuthNotAllowed" });
+      assertEquals(readyCondition(exec)?.status, "False");
+      const fe = await waitPhase(cp, ns, "flux-exec", "Unknown");
+      assertEquals(fe.status?.clusters?.[0]?.reason, "ExecAuthNotAllowed");
 
-    // e. delete the Secret ⇒ SecretNotFound (and the Integration on it Unknown); recreate ⇒ Connected
-    await cp.makeApiClient(CoreV1Api).deleteNamespacedSecret({ name: "cluster-1-kubeconfig", namespace: ns });
-    await eventually(
-      async () => readyCondition(await getTarget(cp, ns, "cluster-1"))?.reason === "SecretNotFound",
-      {
-        what: "cluster-1 SecretNotFound",
-      },
-    );
-    const unknown = await waitPhase(cp, ns, "flux", "Unknown");
-    assertEquals(unknown.status?.clusters?.[0]?.reason, "SecretNotFound");
-    await putKubeconfigSecret(cp, ns, "cluster-1-kubeconfig", h.cluster("cluster-1").kubeconfigYaml);
-    await eventually(
-      async () => readyCondition(await getTarget(cp, ns, "cluster-1"))?.reason === "Connected",
-      {
-        what: "cluster-1 Connected again",
-      },
-    );
-    await waitPhase(cp, ns, "flux", "Running");
-  } catch (e) {
-    console.log(`serve log (${serve.logPath}) tail:\n${await serve.tail()}`);
-    throw e;
+      // e. delete the Secret ⇒ SecretNotFound (and the Integration on it Unknown); recreate ⇒ Connected
+      await cp.makeApiClient(CoreV1Api).deleteNamespacedSecret({
+        name: "cluster-1-kubeconfig",
+        namespace: ns,
+      });
+      await eventually(
+        async () => readyCondition(await getTarget(cp, ns, "cluster-1"))?.reason === "SecretNotFound",
+        {
+          what: "cluster-1 SecretNotFound",
+        },
+      );
+      const unknown = await waitPhase(cp, ns, "flux", "Unknown");
+      assertEquals(unknown.status?.clusters?.[0]?.reason, "SecretNotFound");
+      await putKubeconfigSecret(cp, ns, "cluster-1-kubeconfig", h.cluster("cluster-1").kubeconfigYaml);
+      await eventually(
+        async () => readyCondition(await getTarget(cp, ns, "cluster-1"))?.reason === "Connected",
+        {
+          what: "cluster-1 Connected again",
+        },
+      );
+      await waitPhase(cp, ns, "flux", "Running");
+    });
   } finally {
     assertEquals(await serve.stop(), 0);
   }
@@ -250,22 +252,21 @@ Deno.test("serve: targetSelector picks targets by label and follows label change
   });
   const serve = await startServe({ kubeconfigPath: h.cluster("cp").kubeconfigPath, namespace: ns });
   try {
-    const clusters = async (want: string[]) =>
-      await eventually(async () => {
-        const i = await getIntegration(cp, ns, "mesh");
-        const names = (i.status?.clusters ?? []).map((c) => c.name);
-        return i.status?.phase === "Running" && JSON.stringify(names) === JSON.stringify(want)
-          ? i
-          : undefined;
-      }, { timeoutMs: 20_000, what: `mesh on ${want}` });
-    assertEquals((await clusters(["cluster-1"])).status?.healthy, "1/1");
-    await relabel(cp, ns, "cluster-2", { env: "prod" });
-    assertEquals((await clusters(["cluster-1", "cluster-2"])).status?.healthy, "2/2");
-    await relabel(cp, ns, "cluster-1", { env: "dev" });
-    assertEquals((await clusters(["cluster-2"])).status?.healthy, "1/1");
-  } catch (e) {
-    console.log(`serve log (${serve.logPath}) tail:\n${await serve.tail()}`);
-    throw e;
+    await dumpOnFailure([serve], async () => {
+      const clusters = async (want: string[]) =>
+        await eventually(async () => {
+          const i = await getIntegration(cp, ns, "mesh");
+          const names = (i.status?.clusters ?? []).map((c) => c.name);
+          return i.status?.phase === "Running" && JSON.stringify(names) === JSON.stringify(want)
+            ? i
+            : undefined;
+        }, { timeoutMs: 20_000, what: `mesh on ${want}` });
+      assertEquals((await clusters(["cluster-1"])).status?.healthy, "1/1");
+      await relabel(cp, ns, "cluster-2", { env: "prod" });
+      assertEquals((await clusters(["cluster-1", "cluster-2"])).status?.healthy, "2/2");
+      await relabel(cp, ns, "cluster-1", { env: "dev" });
+      assertEquals((await clusters(["cluster-2"])).status?.healthy, "1/1");
+    });
   } finally {
     assertEquals(await serve.stop(), 0);
   }
@@ -328,39 +329,38 @@ Deno.test("serve with only the chart's Role (ServiceAccount token): custom names
   });
   const serve = await startServe({ kubeconfigPath, namespace: ns, args: ["--leader-elect"] });
   try {
-    const argo = await waitPhase(cp, ns, "argo-custom", "Running");
-    assertEquals(argo.status?.healthy, "1/1");
-    const kps = await waitPhase(cp, ns, "kps", "Running");
-    assertStringIncludes(kps.status?.message ?? "", "required components healthy");
-    assertEquals(readyCondition(await getTarget(cp, ns, "cluster-2"))?.reason, "Connected");
-    // a failure is written and an Event recorded with these permissions too
-    await setDeploymentStatus(c2, "monitoring-h", "kps-kube-prometheus-stack-operator", {
-      replicas: 1,
-      available: 0,
+    await dumpOnFailure([serve], async () => {
+      const argo = await waitPhase(cp, ns, "argo-custom", "Running");
+      assertEquals(argo.status?.healthy, "1/1");
+      const kps = await waitPhase(cp, ns, "kps", "Running");
+      assertStringIncludes(kps.status?.message ?? "", "required components healthy");
+      assertEquals(readyCondition(await getTarget(cp, ns, "cluster-2"))?.reason, "Connected");
+      // a failure is written and an Event recorded with these permissions too
+      await setDeploymentStatus(c2, "monitoring-h", "kps-kube-prometheus-stack-operator", {
+        replicas: 1,
+        available: 0,
+      });
+      const failed = await waitPhase(cp, ns, "kps", "Failed", 15_000);
+      assertStringIncludes(failed.status?.message ?? "", "cluster-2");
+      // the release-prefixed operator was found (a failed cluster lists its components in status)
+      const names = failed.status?.clusters?.[0]?.components?.map((c) => `${c.name}=${c.workload}`) ?? [];
+      assert(names.some((n) => n.includes("=kps-kube-prometheus-stack-operator")), JSON.stringify(names));
+      await eventually(async () => (await events(cp, ns, "kps")).some((e) => e.type === "Warning"), {
+        what: "Warning event",
+      });
+      const lease = await cpc.kubectl([
+        "get",
+        "lease",
+        "ksit-controller",
+        "-n",
+        ns,
+        "-o",
+        "jsonpath={.spec.holderIdentity}",
+      ]);
+      assert(lease.stdout.length > 0, "lease held");
+      const denied = (await serve.logs()).filter((l) => JSON.stringify(l).includes("403"));
+      assertEquals(denied, [], "no Forbidden errors in serve's log");
     });
-    const failed = await waitPhase(cp, ns, "kps", "Failed", 15_000);
-    assertStringIncludes(failed.status?.message ?? "", "cluster-2");
-    // the release-prefixed operator was found (a failed cluster lists its components in status)
-    const names = failed.status?.clusters?.[0]?.components?.map((c) => `${c.name}=${c.workload}`) ?? [];
-    assert(names.some((n) => n.includes("=kps-kube-prometheus-stack-operator")), JSON.stringify(names));
-    await eventually(async () => (await events(cp, ns, "kps")).some((e) => e.type === "Warning"), {
-      what: "Warning event",
-    });
-    const lease = await cpc.kubectl([
-      "get",
-      "lease",
-      "ksit-controller",
-      "-n",
-      ns,
-      "-o",
-      "jsonpath={.spec.holderIdentity}",
-    ]);
-    assert(lease.stdout.length > 0, "lease held");
-    const denied = (await serve.logs()).filter((l) => JSON.stringify(l).includes("403"));
-    assertEquals(denied, [], "no Forbidden errors in serve's log");
-  } catch (e) {
-    console.log(`serve log (${serve.logPath}) tail:\n${await serve.tail()}`);
-    throw e;
   } finally {
     assertEquals(await serve.stop(), 0);
   }
@@ -395,28 +395,32 @@ Deno.test("serve --mode=poll judges per interval without workload watches; enabl
     args: ["--mode=poll"],
   });
   try {
-    await waitPhase(cp, ns, "argo", "Running");
-    const off = await waitPhase(cp, ns, "off", "Disabled");
-    assertEquals(readyCondition(off)?.status, "False");
-    assertEquals(off.status?.clusters, []);
-    const t0 = performance.now();
-    await setDeploymentStatus(c1, "argocd-p", "argocd-server", { replicas: 2, available: 0 });
-    await waitPhase(cp, ns, "argo", "Failed", 15_000);
-    console.log(`detection latency, poll mode with a 5 s interval: ${Math.round(performance.now() - t0)} ms`);
-    const m = (await serve.get("/metrics")).text;
-    assert(m.includes(`ksit_api_requests_total{target="${ns}/cluster-1",verb="list",code="2xx"}`), m);
-    assert(
-      !m.includes(`ksit_api_requests_total{target="${ns}/cluster-1",verb="watch"`),
-      "poll mode must not watch",
-    );
-    assert(!m.includes(`ksit_api_requests_total{target="${ns}/cluster-2",verb="list"`), "disabled: no lists");
-    assert(
-      !m.includes(`ksit_api_requests_total{target="${ns}/cluster-2",verb="watch"`),
-      "disabled: no watches",
-    );
-  } catch (e) {
-    console.log(`serve log (${serve.logPath}) tail:\n${await serve.tail()}`);
-    throw e;
+    await dumpOnFailure([serve], async () => {
+      await waitPhase(cp, ns, "argo", "Running");
+      const off = await waitPhase(cp, ns, "off", "Disabled");
+      assertEquals(readyCondition(off)?.status, "False");
+      assertEquals(off.status?.clusters, []);
+      const t0 = performance.now();
+      await setDeploymentStatus(c1, "argocd-p", "argocd-server", { replicas: 2, available: 0 });
+      await waitPhase(cp, ns, "argo", "Failed", 15_000);
+      console.log(
+        `detection latency, poll mode with a 5 s interval: ${Math.round(performance.now() - t0)} ms`,
+      );
+      const m = (await serve.get("/metrics")).text;
+      assert(m.includes(`ksit_api_requests_total{target="${ns}/cluster-1",verb="list",code="2xx"}`), m);
+      assert(
+        !m.includes(`ksit_api_requests_total{target="${ns}/cluster-1",verb="watch"`),
+        "poll mode must not watch",
+      );
+      assert(
+        !m.includes(`ksit_api_requests_total{target="${ns}/cluster-2",verb="list"`),
+        "disabled: no lists",
+      );
+      assert(
+        !m.includes(`ksit_api_requests_total{target="${ns}/cluster-2",verb="watch"`),
+        "disabled: no watches",
+      );
+    });
   } finally {
     assertEquals(await serve.stop(), 0);
   }
@@ -463,40 +467,39 @@ Deno.test("serve: bad token ⇒ Unauthorized; no RBAC on the workload cluster �
     args: ["--request-timeout=3s"],
   });
   try {
-    await eventually(
-      async () => readyCondition(await getTarget(cp, ns, "badtoken"))?.reason === "Unauthorized",
-      {
-        what: "badtoken Unauthorized",
-      },
-    );
-    assertEquals(readyCondition(await getTarget(cp, ns, "norbac"))?.reason, "Connected");
-    const flux = await eventually(async () => {
-      const i = await getIntegration(cp, ns, "flux");
-      const reasons = (i.status?.clusters ?? []).map((c) => `${c.name}:${c.phase}:${c.reason}`);
-      return JSON.stringify(reasons) ===
-          JSON.stringify(["badtoken:Unknown:Unauthorized", "norbac:Unknown:Forbidden"])
-        ? i
-        : undefined;
-    }, { timeoutMs: 20_000, what: "flux Unknown on both with Unauthorized / Forbidden" });
-    assertEquals(flux.status?.phase, "Unknown");
-    assertEquals(readyCondition(flux)?.status, "Unknown");
-    // the Secret changes (same name, new content) ⇒ the connection is rebuilt without a restart
-    await putKubeconfigSecret(cp, ns, "badtoken-kubeconfig", c1.kubeconfigYaml);
-    await eventually(
-      async () => readyCondition(await getTarget(cp, ns, "badtoken"))?.reason === "Connected",
-      {
-        what: "badtoken Connected after the Secret changed",
-      },
-    );
-    await eventually(async () => {
-      const i = await getIntegration(cp, ns, "flux");
-      return i.status?.clusters?.find((c) => c.name === "badtoken")?.phase === "Running";
-    }, { what: "flux Running on badtoken" });
-    const logs = await Deno.readTextFile(serve.logPath);
-    assert(!logs.includes("not-a-token"), "a token appeared in the log");
-  } catch (e) {
-    console.log(`serve log (${serve.logPath}) tail:\n${await serve.tail()}`);
-    throw e;
+    await dumpOnFailure([serve], async () => {
+      await eventually(
+        async () => readyCondition(await getTarget(cp, ns, "badtoken"))?.reason === "Unauthorized",
+        {
+          what: "badtoken Unauthorized",
+        },
+      );
+      assertEquals(readyCondition(await getTarget(cp, ns, "norbac"))?.reason, "Connected");
+      const flux = await eventually(async () => {
+        const i = await getIntegration(cp, ns, "flux");
+        const reasons = (i.status?.clusters ?? []).map((c) => `${c.name}:${c.phase}:${c.reason}`);
+        return JSON.stringify(reasons) ===
+            JSON.stringify(["badtoken:Unknown:Unauthorized", "norbac:Unknown:Forbidden"])
+          ? i
+          : undefined;
+      }, { timeoutMs: 20_000, what: "flux Unknown on both with Unauthorized / Forbidden" });
+      assertEquals(flux.status?.phase, "Unknown");
+      assertEquals(readyCondition(flux)?.status, "Unknown");
+      // the Secret changes (same name, new content) ⇒ the connection is rebuilt without a restart
+      await putKubeconfigSecret(cp, ns, "badtoken-kubeconfig", c1.kubeconfigYaml);
+      await eventually(
+        async () => readyCondition(await getTarget(cp, ns, "badtoken"))?.reason === "Connected",
+        {
+          what: "badtoken Connected after the Secret changed",
+        },
+      );
+      await eventually(async () => {
+        const i = await getIntegration(cp, ns, "flux");
+        return i.status?.clusters?.find((c) => c.name === "badtoken")?.phase === "Running";
+      }, { what: "flux Running on badtoken" });
+      const logs = await Deno.readTextFile(serve.logPath);
+      assert(!logs.includes("not-a-token"), "a token appeared in the log");
+    });
   } finally {
     assertEquals(await serve.stop(), 0);
   }

@@ -13,12 +13,12 @@ import {
   createIntegration,
   createNamespace,
   createTarget,
+  dumpOnFailure,
   getIntegration,
   getTarget,
   putKubeconfigSecret,
   readyCondition,
   seedFixture,
-  type ServeProcess,
   startServe,
   waitPhase,
 } from "./support/serve.ts";
@@ -38,15 +38,6 @@ async function setupTargets(ns: string): Promise<KubeConfig> {
     await createTarget(cp, ns, name, { clusterName: name });
   }
   return cp;
-}
-
-async function dumpOnFailure<T>(procs: ServeProcess[], fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    for (const p of procs) console.log(`serve ${p.pid} log (${p.logPath}) tail:\n${await p.tail()}`);
-    throw e;
-  }
 }
 
 async function holder(ns: string): Promise<string> {

@@ -318,3 +318,13 @@ export async function waitPhase(kc: KubeConfig, ns: string, name: string, phase:
     return i.status?.phase === phase ? i : undefined;
   }, { timeoutMs, intervalMs: 50, what: `${ns}/${name} phase ${phase}` });
 }
+
+/** Runs `fn`; if it throws, prints the log tail of each serve process first. */
+export async function dumpOnFailure<T>(procs: ServeProcess[], fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    for (const p of procs) console.log(`serve ${p.pid} log (${p.logPath}) tail:\n${await p.tail()}`);
+    throw e;
+  }
+}
