@@ -66,7 +66,17 @@ export const TARGET_REASONS = [
   "SecretNotFound",
   "InvalidKubeconfig",
   "ExecAuthNotAllowed",
+  /** The Secret's kubeconfig references a file (a Secret's kubeconfig must be self-contained). */
+  "FileReferenceNotAllowed",
+  /** Credentials for a plain http:// server. */
+  "PlaintextCredentials",
+  /** The server address is outside `serve --allowed-servers` / inside `--denied-servers`. */
+  "ServerNotAllowed",
+  /** The server does not answer like a Kubernetes API server (GET /version). */
+  "NotKubernetes",
   "ClusterUnreachable",
+  /** The API server answers but cannot serve reads (its /readyz fails, e.g. etcd down). */
+  "ClusterNotReady",
   "Unauthorized",
   "Forbidden",
 ] as const;

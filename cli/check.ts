@@ -98,6 +98,7 @@ export async function checkContext(
       source: `context ${context}`,
       allowExecAuth: true,
       context,
+      allowFileReferences: true,
     });
     reader = clientNodeReader(kc);
   } catch (e) {

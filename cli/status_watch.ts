@@ -30,6 +30,7 @@ export async function watchStatus(
     source: `context ${client.contextName}`,
     allowExecAuth: true,
     context: client.contextName,
+    allowFileReferences: true,
   });
   // checks/kube_transport.ts: client-node's Watch on Deno's fetch (`done` is reliable there)
   const watch = new DenoWatch(kc);

@@ -74,7 +74,12 @@ type Flat = {
   [k: string]: unknown;
 };
 
-/** The workload context as a minified, flattened kubeconfig (object form), via checks/kubeconfig.ts. */
+/**
+ * The workload context as a minified, flattened kubeconfig (object form), via checks/kubeconfig.ts: the
+ * user's own files (CA, client certificate and key, token file) are read and inlined here, like kubectl
+ * config view --flatten, and the result is checked with the rules the controller applies to a Secret (no
+ * file references, no exec unless allowed, no credentials over http://) before anything is stored.
+ */
 async function flatten(kc: Kubeconfig, context: string, name: string, allowExecAuth: boolean): Promise<Flat> {
   const { parseKubeconfig, minifyFlatten, KubeconfigError } = await import("../checks/kubeconfig.ts");
   try {
@@ -82,23 +87,11 @@ async function flatten(kc: Kubeconfig, context: string, name: string, allowExecA
       source: `context ${context}`,
       allowExecAuth,
       context,
+      allowFileReferences: true,
     });
-    const flat = minifyFlatten(parsed, (p) => Deno.readFileSync(p), name) as Flat;
-    // a tokenFile is a reference to this laptop: inline the token
-    const user = kc.resolve(context).user;
-    const u = flat.users[0]?.user;
-    if (u && !u.token && user.tokenFile) u.token = (await Deno.readTextFile(user.tokenFile)).trim();
-    return flat;
+    return minifyFlatten(parsed, (p) => Deno.readFileSync(p), name) as Flat;
   } catch (e) {
-    if (e instanceof KubeconfigError) {
-      throw new CliError(
-        e.reason === "ExecAuthNotAllowed" ? "ExecAuthNotAllowed" : "NoKubeconfig",
-        e.message,
-        {
-          cause: e,
-        },
-      );
-    }
+    if (e instanceof KubeconfigError) throw kubeconfigCliError(e);
     if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied) {
       throw new CliError(
         "NoKubeconfig",
@@ -110,6 +103,28 @@ async function flatten(kc: Kubeconfig, context: string, name: string, allowExecA
     }
     throw e;
   }
+}
+
+function kubeconfigCliError(e: { reason: string; message: string }): CliError {
+  return new CliError(e.reason === "ExecAuthNotAllowed" ? "ExecAuthNotAllowed" : "NoKubeconfig", e.message, {
+    cause: e,
+  });
+}
+
+/** What the controller will do with the stored kubeconfig: the Secret rules, checked before writing. */
+async function checkStorable(flat: Flat, name: string, allowExecAuth: boolean): Promise<string> {
+  const [{ parseKubeconfig, KubeconfigError }, { stringify }] = await Promise.all([
+    import("../checks/kubeconfig.ts"),
+    import("yaml"),
+  ]);
+  const text = stringify(flat);
+  try {
+    parseKubeconfig(text, { source: `the kubeconfig for target ${name}`, allowExecAuth });
+  } catch (e) {
+    if (e instanceof KubeconfigError) throw kubeconfigCliError(e);
+    throw e;
+  }
+  return text;
 }
 
 interface Minted {
@@ -230,8 +245,12 @@ export async function targetAdd(
       flat = await flatten(kc, workloadContext, name, o.allowExecAuth === true);
     }
     if (o.server) { for (const c of flat.clusters) c.cluster.server = o.server; }
+    const kubeconfigText = await checkStorable(
+      flat,
+      name,
+      o.serviceAccount ? false : o.allowExecAuth === true,
+    );
 
-    const { stringify } = await import("yaml");
     const secretName = `${name}-kubeconfig`;
     const labels = { "app.kubernetes.io/managed-by": "kubectl-ksit", "ksit.io/cluster": name };
     try {
@@ -240,7 +259,7 @@ export async function targetAdd(
         kind: "Secret",
         type: "Opaque",
         metadata: { name: secretName, namespace, labels },
-        data: { kubeconfig: encodeBase64(stringify(flat)) },
+        data: { kubeconfig: encodeBase64(kubeconfigText) },
       });
     } catch (e) {
       if (httpCode(e) === 404) {
