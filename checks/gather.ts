@@ -5,6 +5,7 @@
  */
 import type { V1Deployment, V1EndpointSlice, V1StatefulSet } from "@kubernetes/client-node";
 import type { ToolType } from "../api/types.ts";
+import { networkWords } from "./error_words.ts";
 import type { Snapshot } from "./snapshot.ts";
 import { needsEndpoints } from "./tools.ts";
 
@@ -105,19 +106,6 @@ function toGatherError(e: unknown, what: string, opts: GatherOptions, deadline: 
   if (typeof code === "number") {
     return new GatherError("ClusterUnreachable", `${where}: API server answered HTTP ${code}`, { cause: e });
   }
-  return new GatherError("ClusterUnreachable", `${where}: ${describe(e)}`, { cause: e });
-}
-
-/** A network error's most specific text (undici: TypeError "fetch failed" with the real error as cause). */
-function describe(e: unknown): string {
-  const parts: string[] = [];
-  let cur: unknown = e;
-  for (let i = 0; i < 4 && cur instanceof Error; i++) {
-    const code = (cur as { code?: unknown }).code;
-    parts.push(
-      typeof code === "string" && !cur.message.includes(code) ? `${cur.message} (${code})` : cur.message,
-    );
-    cur = cur.cause;
-  }
-  return parts.length ? parts.join(": ") : String(e);
+  const words = e instanceof Error ? networkWords(e) : "request failed";
+  return new GatherError("ClusterUnreachable", `${where}: ${words}`, { cause: e });
 }

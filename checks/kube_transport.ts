@@ -14,8 +14,13 @@
  * clients use it (one `Deno.HttpClient` per KubeConfig); `denoHttpApi(kc)` is the same for a hand-made
  * client-node configuration; `DenoWatch` replaces client-node's Watch. Authentication stays client-node's
  * (tokens, client certificates, exec plugins where allowed). KubeConfigs Deno's client cannot express
- * (insecure-skip-tls-verify, tls-server-name, proxy-url) keep client-node's transport, with a pooled HTTP/1.1
- * undici Agent instead of one per request.
+ * (insecure-skip-tls-verify, tls-server-name, proxy-url) go through undici's fetch with client-node's TLS
+ * settings, on a pooled HTTP/1.1 Agent instead of one per request.
+ *
+ * The far end may be hostile (a kubeconfig Secret names any server), so on both paths: redirects are never
+ * followed (a 3xx is an error, so a server cannot bounce KSIT to another address), every response body is
+ * read up to a bound (`maxResponseBytes`) and every watch line up to another (`maxWatchLineBytes`), and error
+ * messages carry a Kubernetes `Status` message only when the body is one — never raw body bytes.
  */
 import {
   createConfiguration,
@@ -25,10 +30,34 @@ import {
   RequestContext,
   ResponseContext,
   ServerConfiguration,
-  Watch,
   wrapHttpLibrary,
 } from "@kubernetes/client-node";
-import { Agent, type Dispatcher } from "undici";
+import { Agent, type Dispatcher, fetch as undiciFetch } from "undici";
+
+/** Bounds on what a server may send (see `tuneTransport`). */
+export interface TransportLimits {
+  /** Bytes of one response body (a list); more fails the request with `ResponseTooLargeError`. */
+  maxResponseBytes: number;
+  /** Bytes of one watch event line; more ends the watch with `ResponseTooLargeError`. */
+  maxWatchLineBytes: number;
+}
+
+/**
+ * Defaults for workload clusters: a list of one tool namespace's workloads is a few hundred KiB, and one
+ * object is at most ~1.5 MiB (etcd's limit), so 16 MiB / 4 MiB never cut a real answer.
+ */
+export const DEFAULT_LIMITS: TransportLimits = {
+  maxResponseBytes: 16 * 1024 * 1024,
+  maxWatchLineBytes: 4 * 1024 * 1024,
+};
+
+/** A response body or watch line over its bound. */
+export class ResponseTooLargeError extends Error {
+  override readonly name = "ResponseTooLargeError";
+  constructor(readonly limit: number, what: string) {
+    super(`${what} larger than ${Math.round(limit / 1024 / 1024)} MiB; refused`);
+  }
+}
 
 interface Transport {
   /** Deno's pooled client (made on first use), or undefined when the kubeconfig needs client-node's transport. */
@@ -36,6 +65,7 @@ interface Transport {
   /** The client if it was made, without making it. */
   made(): Promise<Deno.HttpClient | undefined> | undefined;
   agents: Map<string, Agent>;
+  limits: TransportLimits;
 }
 
 const transports = new WeakMap<KubeConfig, Transport>();
@@ -66,7 +96,7 @@ async function denoClient(kc: KubeConfig): Promise<Deno.HttpClient | undefined> 
   });
 }
 
-function transportOf(kc: KubeConfig): Transport {
+function transportOf(kc: KubeConfig, limits: TransportLimits = DEFAULT_LIMITS): Transport {
   let t = transports.get(kc);
   if (!t) {
     // Made on first use (reading TLS material may run an exec plugin). A failing plugin (with
@@ -78,6 +108,7 @@ function transportOf(kc: KubeConfig): Transport {
       },
       made: () => client,
       agents: new Map(),
+      limits,
     };
     transports.set(kc, t);
     // the fallback path: one pooled HTTP/1.1 Agent per server instead of client-node's Agent per request
@@ -101,30 +132,127 @@ function transportOf(kc: KubeConfig): Transport {
   return t;
 }
 
-/** client-node's HttpLibrary over Deno's fetch for `kc` (falls back to client-node's own when needed). */
+/**
+ * One request on the transport of `kc`: Deno's fetch on its pooled client, or undici's fetch with the
+ * dispatcher client-node's authentication set on the request (tls-server-name, skip-verify, proxy). Never
+ * follows a redirect.
+ */
+async function send(
+  t: Transport,
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: unknown; signal?: AbortSignal },
+  dispatcher?: unknown,
+): Promise<Response> {
+  const client = await t.client;
+  if (client) {
+    return await fetch(url, { ...init, body: init.body as BodyInit | undefined, redirect: "manual", client });
+  }
+  // deno-lint-ignore no-explicit-any
+  return await undiciFetch(url, { ...init, redirect: "manual", dispatcher } as any) as unknown as Response;
+}
+
+/** The body, read up to `limit` bytes (the Content-Length is checked first). */
+export async function readBounded(res: Response, limit: number, what: string): Promise<Uint8Array> {
+  const declared = Number(res.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > limit) {
+    await res.body?.cancel().catch(() => {});
+    throw new ResponseTooLargeError(limit, what);
+  }
+  if (!res.body) return new Uint8Array();
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel().catch(() => {});
+        throw new ResponseTooLargeError(limit, what);
+      }
+      parts.push(value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
+/**
+ * The `message` of a Kubernetes `Status` body (kind Status, apiVersion v1), trimmed to one short line, or
+ * undefined for anything else: a body that is not a Status never reaches a message.
+ */
+export function statusMessage(body: unknown): string | undefined {
+  let o = body;
+  if (typeof body === "string") {
+    try {
+      o = JSON.parse(body);
+    } catch {
+      return undefined;
+    }
+  }
+  if (typeof o !== "object" || o === null) return undefined;
+  const s = o as { kind?: unknown; apiVersion?: unknown; message?: unknown };
+  if (s.kind !== "Status" || s.apiVersion !== "v1" || typeof s.message !== "string") return undefined;
+  // deno-lint-ignore no-control-regex
+  const line = s.message.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
+  return line.length > 300 ? line.slice(0, 300) + "…" : line;
+}
+
+/**
+ * An authenticated GET of `path` (e.g. `/version`, `/readyz`) on the current cluster of `kc`, for probes:
+ * status and body text (at most `maxBytes`), no redirect followed.
+ */
+export async function rawGet(
+  kc: KubeConfig,
+  path: string,
+  opts: { signal?: AbortSignal; maxBytes?: number } = {},
+): Promise<{ status: number; text: string }> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error("No currently active cluster");
+  const t = transportOf(kc);
+  const url = cluster.server + path;
+  const ctx = new RequestContext(url, "GET" as never);
+  await kc.applySecurityAuthentication(ctx);
+  const res = await send(t, url, {
+    method: "GET",
+    headers: { ...ctx.getHeaders(), accept: "application/json, text/plain" },
+    signal: opts.signal,
+  }, ctx.getDispatcher());
+  const body = await readBounded(res, opts.maxBytes ?? 64 * 1024, `response of GET ${path}`);
+  return { status: res.status, text: new TextDecoder().decode(body) };
+}
+
+/** client-node's HttpLibrary over Deno's fetch for `kc` (undici's fetch where Deno's cannot be used). */
 export function denoHttpApi(kc: KubeConfig): HttpLibrary {
   const t = transportOf(kc);
-  const fallback = createConfiguration().httpApi;
   return wrapHttpLibrary({
     async send(request: RequestContext): Promise<ResponseContext> {
-      const client = await t.client;
-      if (!client) return await fallback.send(request).toPromise();
-      const res = await fetch(request.getUrl(), {
+      const res = await send(t, request.getUrl(), {
         method: request.getHttpMethod().toString(),
-        body: request.getBody() as BodyInit | undefined,
+        body: request.getBody(),
         headers: request.getHeaders(),
         signal: request.getSignal(),
-        client,
-      });
+      }, request.getDispatcher());
       const headers: Record<string, string> = {};
       res.headers.forEach((value, name) => (headers[name] = value));
+      const limit = t.limits.maxResponseBytes;
+      const what = `response of ${request.getHttpMethod()} ${new URL(request.getUrl()).pathname}`;
+      const bytes = () => readBounded(res, limit, what);
       return new ResponseContext(
         res.status,
         headers,
         {
-          text: () => res.text(),
+          text: async () => new TextDecoder().decode(await bytes()),
           // deno-lint-ignore no-explicit-any
-          binary: async () => new Uint8Array(await res.arrayBuffer()) as any,
+          binary: async () => (await bytes()) as any,
           // deno-lint-ignore no-explicit-any
           stream: () => res.body as any,
         } as ConstructorParameters<typeof ResponseContext>[2],
@@ -133,10 +261,13 @@ export function denoHttpApi(kc: KubeConfig): HttpLibrary {
   });
 }
 
-/** Makes `kc.makeApiClient(...)` clients use Deno's fetch (see above). Returns `kc`. */
-export function tuneTransport(kc: KubeConfig): KubeConfig {
+/**
+ * Makes `kc.makeApiClient(...)` clients use Deno's fetch (see above), with `limits` on what a server may send
+ * (default: `DEFAULT_LIMITS`, for workload clusters). Returns `kc`. The first call for a `kc` decides.
+ */
+export function tuneTransport(kc: KubeConfig, limits: TransportLimits = DEFAULT_LIMITS): KubeConfig {
   if (transports.has(kc)) return kc;
-  transportOf(kc);
+  transportOf(kc, limits);
   const httpApi = denoHttpApi(kc);
   kc.makeApiClient = <T>(cls: new (config: ReturnType<typeof createConfiguration>) => T): T => {
     const cluster = kc.getCurrentCluster();
@@ -210,39 +341,7 @@ export class DenoWatch {
   ): Promise<AbortController> {
     const cluster = this.kc.getCurrentCluster();
     if (!cluster) throw new Error("No currently active cluster");
-    const client = await transportOf(this.kc).client;
-    if (!client) {
-      // a kubeconfig Deno's client cannot express: client-node's Watch (over the pooled HTTP/1.1 Agent)
-      const w = new Watch(this.kc);
-      // under Deno, client-node's own inactivity abort never reaches `done`: keep our own timer, re-armed by
-      // every event (bookmarks included), and call `done` ourselves, exactly once
-      (w as unknown as { requestTimeoutMs: number }).requestTimeoutMs = 2 ** 31 - 1;
-      let finished = false;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const inner: { ctl?: AbortController } = {};
-      const finish = (err: unknown) => {
-        if (finished) return;
-        finished = true;
-        clearTimeout(timer);
-        inner.ctl?.abort();
-        done(err);
-      };
-      const arm = () => {
-        clearTimeout(timer);
-        timer = setTimeout(
-          () => finish(new DOMException("watch inactive: no data within the timeout", "TimeoutError")),
-          this.requestTimeoutMs,
-        );
-      };
-      arm();
-      const ctl = await w.watch(path, queryParams, (phase, obj, event) => {
-        arm();
-        callback(phase, obj, event);
-      }, finish);
-      inner.ctl = ctl;
-      if (finished) ctl.abort();
-      return ctl;
-    }
+    const t = transportOf(this.kc);
     const url = new URL(cluster.server + path);
     url.searchParams.set("watch", "true");
     for (const [k, v] of Object.entries(queryParams ?? {})) {
@@ -272,16 +371,26 @@ export class DenoWatch {
       // identity: kube-apiserver gzips watch streams for clients that accept it, and Deno's fetch ends such a
       // stream after the first flushed block (a watch would "close" after its first BOOKMARK)
       const headers = { ...ctx.getHeaders(), "accept-encoding": "identity" };
-      const res = await fetch(url, { headers, signal: controller.signal, client });
+      const res = await send(
+        t,
+        url.toString(),
+        { method: "GET", headers, signal: controller.signal },
+        ctx.getDispatcher(),
+      );
       if (res.status !== 200) {
-        const body = await res.text().catch(() => "");
-        const err = Object.assign(new Error(`watch ${path}: HTTP ${res.status} ${body.slice(0, 200)}`), {
+        // the body is read (bounded) only for a Kubernetes Status message; it is never quoted otherwise
+        const body = await readBounded(res, 64 * 1024, "watch error").then(
+          (b) => new TextDecoder().decode(b),
+          () => "",
+        );
+        const status = statusMessage(body);
+        throw Object.assign(new Error(`watch ${path}: HTTP ${res.status}${status ? `: ${status}` : ""}`), {
           statusCode: res.status,
           code: res.status,
         });
-        throw err;
       }
       arm();
+      const maxLine = t.limits.maxWatchLineBytes;
       (async () => {
         let buf = "";
         const decoder = new TextDecoder();
@@ -302,6 +411,7 @@ export class DenoWatch {
               }
               callback(event.type, event.object, event);
             }
+            if (buf.length > maxLine) throw new ResponseTooLargeError(maxLine, `watch event on ${path}`);
           }
           finish(null);
         } catch (e) {

@@ -10,7 +10,7 @@
  */
 import { type KubernetesObject, ListWatch, type Watch } from "@kubernetes/client-node";
 import type { KubeClient } from "./kube.ts";
-import { errorCode, errorMessage } from "./kube.ts";
+import { errorCode, errorDetail, errorMessage } from "./kube.ts";
 import type { Logger } from "./log.ts";
 import { backoffDelay } from "./workqueue.ts";
 
@@ -129,6 +129,7 @@ export class Informer<T extends ObjectLike> {
       informer: this.opts.name,
       code: errorCode(e),
       error: errorMessage(e),
+      detail: errorDetail(e),
       retryInMs: delay,
     });
     if (this.timer) clearTimeout(this.timer);

@@ -13,7 +13,16 @@ import {
   ServerConfiguration,
   type Watch,
 } from "@kubernetes/client-node";
-import { closeTransport, denoHttpApi, DenoWatch, tuneTransport } from "../checks/kube_transport.ts";
+import {
+  closeTransport,
+  denoHttpApi,
+  DenoWatch,
+  ResponseTooLargeError,
+  statusMessage,
+  tuneTransport,
+} from "../checks/kube_transport.ts";
+import { networkWords } from "../checks/error_words.ts";
+export { errorDetail } from "../checks/error_words.ts";
 import type { ControllerMetrics } from "./metrics.ts";
 import { Semaphore } from "./semaphore.ts";
 
@@ -59,21 +68,25 @@ export function classifyError(e: unknown): FailureReason {
   return "Other";
 }
 
-/** A short, secret-free description of an error (API status message, or the network cause). */
+/**
+ * A short, secret-free description of an error in a person's words: the Kubernetes `Status` message of an API
+ * error (only when the body is a Status object: a body from a server that is not Kubernetes is never quoted),
+ * or what went wrong on the network ("connection refused", "timed out", "TLS: certificate signed by an
+ * unknown authority"). The raw error is for debug logs (`errorDetail`).
+ */
 export function errorMessage(e: unknown): string {
   if (e instanceof ApiException) {
-    const body = e.body as { message?: string } | string | undefined;
-    const msg = typeof body === "object" && body?.message ? body.message : `HTTP ${e.code}`;
-    return msg.length > 300 ? msg.slice(0, 300) + "…" : msg;
+    const status = statusMessage(e.body);
+    if (status) return status;
+    return e.code >= 300 && e.code < 400 ? `HTTP ${e.code} (a redirect; not followed)` : `HTTP ${e.code}`;
   }
-  if (e instanceof Error) {
-    if (e.name === "TimeoutError") return "request timed out";
-    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    if (cause?.code) return `${e.message} (${cause.code})`;
-    if (cause?.message) return `${e.message}: ${cause.message}`;
-    return e.message;
+  if (e instanceof ResponseTooLargeError) return e.message;
+  const code = errorCode(e);
+  if (code !== undefined && e instanceof Error && /^watch /.test(e.message)) {
+    return e.message.replace(/^watch \S+: /, "");
   }
-  return String(e);
+  if (e instanceof Error || (e instanceof DOMException)) return networkWords(e as Error);
+  return "request failed";
 }
 
 export class KubeClient {
