@@ -50,6 +50,17 @@ function repeat(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
+/** `--allowed-servers` / `--denied-servers`: repeatable, comma-separated (entries checked by `serve`). */
+function serverList(value: string, previous: string[] = []): string[] {
+  const entries = value.split(",").map((s) => s.trim()).filter(Boolean);
+  for (const e of entries) {
+    if (!/^[A-Za-z0-9*.:/[\]-]+$/.test(e)) {
+      throw new InvalidArgumentError(`"${e}" is not an address, CIDR or host name`);
+    }
+  }
+  return [...previous, ...entries];
+}
+
 const EPILOG = `
 Global flags go before or after the subcommand. Integrations and targets are read from -n, else the
 context's namespace, else ksit-system. Colour is used only on a terminal and never with NO_COLOR.
@@ -213,6 +224,16 @@ export function buildProgram(io: Io, run: (p: Promise<number>) => Promise<void>)
       new Option("--mode <mode>", "how workload clusters are followed").choices(["watch", "poll"] as const),
     )
     .option("--identity <id>", "leader-election identity (default: hostname + random suffix)")
+    .option(
+      "--allowed-servers <list>",
+      "only contact workload API servers at these addresses: CIDRs, host names, *.domain (comma-separated)",
+      serverList,
+    )
+    .option(
+      "--denied-servers <list>",
+      "never contact these (link-local always, loopback in a pod, unless allowed)",
+      serverList,
+    )
     .action((opts, cmd) =>
       run(
         import("./cli/serve.ts").then((m) =>
@@ -227,6 +248,8 @@ export function buildProgram(io: Io, run: (p: Promise<number>) => Promise<void>)
             logLevel: opts.logLevel,
             mode: opts.mode,
             identity: opts.identity,
+            allowedServers: opts.allowedServers,
+            deniedServers: opts.deniedServers,
           })
         ),
       )

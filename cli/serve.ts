@@ -4,6 +4,7 @@
  * subcommands start fast.
  */
 import type { ServeOptions } from "../controller/serve.ts";
+import { CliError } from "./errors.ts";
 import type { GlobalOptions } from "./io.ts";
 
 export interface ServeFlags {
@@ -17,6 +18,8 @@ export interface ServeFlags {
   logLevel: ServeOptions["logLevel"];
   mode?: "watch" | "poll";
   identity?: string;
+  allowedServers?: string[];
+  deniedServers?: string[];
 }
 
 export function serveOptions(g: GlobalOptions, f: ServeFlags): ServeOptions {
@@ -35,11 +38,21 @@ export function serveOptions(g: GlobalOptions, f: ServeFlags): ServeOptions {
     logLevel: f.logLevel,
     ...(f.mode ? { mode: f.mode } : {}),
     ...(f.identity ? { identity: f.identity } : {}),
+    ...(f.allowedServers?.length ? { allowedServers: f.allowedServers } : {}),
+    ...(f.deniedServers?.length ? { deniedServers: f.deniedServers } : {}),
   };
 }
 
 export async function serve(g: GlobalOptions, f: ServeFlags, signal?: AbortSignal): Promise<number> {
-  const { runServe } = await import("../controller/serve.ts");
+  const [{ runServe }, { serverPolicy }] = await Promise.all([
+    import("../controller/serve.ts"),
+    import("../controller/server_policy.ts"),
+  ]);
+  try {
+    serverPolicy({ allowed: f.allowedServers, denied: f.deniedServers, inCluster: false });
+  } catch (e) {
+    throw new CliError("Usage", `--allowed-servers / --denied-servers: ${(e as Error).message}`);
+  }
   await runServe(serveOptions(g, f), signal);
   return 0;
 }

@@ -7,6 +7,7 @@ import { parseAllDocuments } from "yaml";
 import clusterRoleYaml from "../deploy/workload-rbac/clusterrole.yaml" with { type: "text" };
 import bindingYaml from "../deploy/workload-rbac/clusterrolebinding.yaml" with { type: "text" };
 import serviceAccountYaml from "../deploy/workload-rbac/serviceaccount.yaml" with { type: "text" };
+import heartbeatYaml from "../deploy/workload-rbac/heartbeat-role.yaml" with { type: "text" };
 
 export interface Manifest {
   apiVersion: string;
@@ -22,9 +23,17 @@ function docs(text: string): Manifest[] {
 export const READER_NAMESPACE = "ksit-system";
 export const READER_SERVICE_ACCOUNT = "ksit-reader";
 
-/** Namespace, ServiceAccount, ClusterRole and ClusterRoleBinding, in apply order. */
+/**
+ * Namespace, ServiceAccount, ClusterRole and ClusterRoleBinding, and the heartbeat Role and RoleBinding
+ * (Leases in kube-system), in apply order.
+ */
 export function workloadRbac(): Manifest[] {
-  return [...docs(serviceAccountYaml), ...docs(clusterRoleYaml), ...docs(bindingYaml)];
+  return [
+    ...docs(serviceAccountYaml),
+    ...docs(clusterRoleYaml),
+    ...docs(bindingYaml),
+    ...docs(heartbeatYaml),
+  ];
 }
 
 /** The REST path of one manifest (for server-side apply). */

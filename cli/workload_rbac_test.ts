@@ -12,7 +12,24 @@ Deno.test("workload RBAC: the embedded deploy/workload-rbac files, read-only", (
     "ServiceAccount/ksit-reader",
     "ClusterRole/ksit-reader",
     "ClusterRoleBinding/ksit-reader",
+    "Role/ksit-reader-heartbeat",
+    "RoleBinding/ksit-reader-heartbeat",
   ]);
+  // the heartbeat: only Leases, only kube-system, read-only
+  const heartbeat = m[4] as unknown as {
+    metadata: { namespace: string };
+    rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+  };
+  assertEquals(heartbeat.metadata.namespace, "kube-system");
+  assertEquals(heartbeat.rules, [{
+    apiGroups: ["coordination.k8s.io"],
+    resources: ["leases"],
+    verbs: ["get", "list", "watch"],
+  }]);
+  assertEquals(
+    (m[1] as unknown as { automountServiceAccountToken: boolean }).automountServiceAccountToken,
+    false,
+  );
   const role = m[2] as unknown as {
     rules: { apiGroups?: string[]; resources?: string[]; verbs: string[] }[];
   };

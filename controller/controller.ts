@@ -43,7 +43,18 @@ import type { Logger } from "./log.ts";
 import type { ControllerMetrics } from "./metrics.ts";
 import type { Semaphore } from "./semaphore.ts";
 import { rfc3339, sameStatus } from "./status.ts";
-import { type Connection, refreshConnection, secretRef, type TargetState, targetStatus } from "./targets.ts";
+import {
+  type Connection,
+  type ConnectOptions,
+  nextProbe,
+  probe,
+  refreshConnection,
+  secretRef,
+  type TargetState,
+  targetStatus,
+} from "./targets.ts";
+import { Heartbeat, LIVENESS_PROBE_MS } from "./heartbeat.ts";
+import type { ServerPolicy } from "./server_policy.ts";
 import { CachePool, type WorkloadCache } from "./workload_cache.ts";
 import { runWorkers, WorkQueue } from "./workqueue.ts";
 
@@ -69,16 +80,10 @@ export interface ControllerOptions {
   mode: "watch" | "poll";
   /** Whether this instance may write status and Events now (leader election). */
   canWrite: () => boolean;
-  /**
-   * Re-probe interval (GET /version) of a connected target (default 60 s: at most one request per target and
-   * minute beyond watches). A dead cluster is noticed sooner through its broken watches, which enqueue the
-   * target at once; the probe covers targets no Integration watches.
-   */
-  targetResyncMs?: number;
   /** Liveness probe interval of the control plane. */
   controlPlaneProbeMs?: number;
-  /** Re-probe interval of a target that cannot be reached. */
-  unreachableRetryMs?: number;
+  /** Which workload API servers may be contacted (`--allowed-servers` / `--denied-servers`). */
+  serverPolicy?: ServerPolicy;
 }
 
 const I = "I:";
@@ -116,6 +121,7 @@ export class Controller {
   private workers: Promise<void> | undefined;
   private stopped = false;
   private cpTimer: ReturnType<typeof setInterval> | undefined;
+  private livenessTimer: ReturnType<typeof setInterval> | undefined;
   private cpDown = false;
 
   constructor(private readonly deps: ControllerDeps, private readonly opts: ControllerOptions) {
@@ -169,7 +175,12 @@ export class Controller {
       maxBackoffMs: 5_000,
       warnOnError: true,
     });
-    this.pool = new CachePool(log, (cache, kind) => this.onCache(cache, kind));
+    this.pool = new CachePool(log, (cache, kind) => this.onCache(cache, kind), (targetKey) => {
+      // no Integration watches this target any more: neither does its heartbeat
+      const conn = this.conns.get(targetKey);
+      conn?.heartbeat?.stop();
+      if (conn) conn.heartbeat = undefined;
+    });
   }
 
   start(): void {
@@ -177,6 +188,7 @@ export class Controller {
     this.targets.start();
     this.secrets.start();
     this.cpTimer = setInterval(() => this.probeControlPlane(), this.opts.controlPlaneProbeMs ?? 5_000);
+    this.livenessTimer = setInterval(() => this.checkLiveness(), 500);
     this.workers = runWorkers(
       this.queue,
       this.opts.concurrency,
@@ -199,6 +211,8 @@ export class Controller {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.cpTimer);
+    clearInterval(this.livenessTimer);
+    for (const c of this.conns.values()) c.heartbeat?.stop();
     this.integrations.stop();
     this.targets.stop();
     this.secrets.stop();
@@ -260,8 +274,51 @@ export class Controller {
   private onCache(cache: WorkloadCache, kind: "change" | "state"): void {
     if (this.stopped) return;
     for (const u of cache.users) this.queue.add(u);
-    // a watch broke: ask the target's probe whether the cluster is still there
-    if (kind === "state" && cache.failing) this.queue.add(`${T}${cache.targetKey}`);
+    // a watch broke: ask the target's liveness probe (rate-limited in targets.ts) whether the cluster is there
+    if (kind === "state" && cache.failing) {
+      const conn = this.conns.get(cache.targetKey);
+      if (conn?.state.ready) conn.livenessWanted = true;
+      this.queue.add(`${T}${cache.targetKey}`);
+    }
+  }
+
+  /**
+   * Every 500 ms: asks a liveness probe of each connected target whose API server heartbeat is late (a new
+   * silence at once, a continuing one with backoff), or, where no heartbeat can be watched, every
+   * LIVENESS_PROBE_MS. See heartbeat.ts for why.
+   */
+  private checkLiveness(): void {
+    if (this.stopped) return;
+    const now = this.deps.clock.now();
+    for (const conn of this.conns.values()) {
+      const hb = conn.heartbeat;
+      if (!hb || !conn.client || !conn.state.ready || conn.livenessWanted) continue;
+      let want = false;
+      if (hb.late(now)) {
+        const fresh = conn.probedSilence !== hb.lastBeat;
+        if (fresh) conn.notBefore = 0;
+        want = fresh || (conn.notBefore ?? 0) <= now;
+        conn.probedSilence = hb.lastBeat;
+      } else if (hb.source === "none" && now - (conn.lastLiveness ?? 0) >= LIVENESS_PROBE_MS) {
+        conn.lastLiveness = now;
+        conn.notBefore = 0;
+        want = true;
+      }
+      if (want) {
+        conn.livenessWanted = true;
+        this.queue.add(`${T}${conn.targetKey}`);
+      }
+    }
+  }
+
+  private connectOptions(): ConnectOptions {
+    return {
+      allowExecAuth: this.opts.allowExecAuth,
+      timeoutMs: this.opts.requestTimeoutMs,
+      metrics: this.deps.metrics,
+      global: this.deps.global,
+      ...(this.opts.serverPolicy ? { policy: this.opts.serverPolicy } : {}),
+    };
   }
 
   private async reconcile(key: string): Promise<number | undefined> {
@@ -281,6 +338,7 @@ export class Controller {
       this.written.delete(key);
       const gone = this.conns.get(targetKey);
       this.conns.delete(targetKey);
+      gone?.heartbeat?.stop();
       this.pool.dropStale(targetKey, -1);
       await gone?.client?.close();
       this.deps.metrics.targetReachable.removeMatching({ namespace, name });
@@ -303,18 +361,29 @@ export class Controller {
     const before = stateKey(conn.state, conn.gen);
     const oldClient = conn.client;
     const secret = this.secrets.get(secretRef(t).name, namespace);
-    await refreshConnection(conn, t, secret, {
-      allowExecAuth: this.opts.allowExecAuth,
-      timeoutMs: this.opts.requestTimeoutMs,
-      metrics: this.deps.metrics,
-      global: this.deps.global,
-    }, true);
-    conn.checked = true;
+    const options = this.connectOptions();
+    if (await refreshConnection(conn, t, secret, options)) {
+      // Secret changed or gone: the old connection's heartbeat, caches and sockets go now (the Integrations,
+      // enqueued below, start what the new connection needs)
+      conn.heartbeat?.stop();
+      conn.heartbeat = undefined;
+    }
     if (oldClient && oldClient !== conn.client) {
-      // Secret changed or gone: the old connection's caches and sockets go now
       this.pool.dropStale(targetKey, conn.gen);
       await oldClient.close();
     }
+    let requeue = 60_000; // Secret problems: the Secret informer enqueues on change
+    if (conn.client) {
+      const hbLate = conn.heartbeat?.late(this.deps.clock.now()) ?? false;
+      const next = nextProbe(conn, this.deps.clock.now());
+      if (next.probe) {
+        await probe(conn, next.probe, this.deps.clock.now(), options);
+        // the server answered although its heartbeat was silent: that watch may be dead, open a fresh one
+        if (next.probe === "liveness" && conn.state.ready && hbLate) conn.heartbeat?.restart();
+      }
+      requeue = Math.max(200, nextProbe(conn, this.deps.clock.now()).waitMs ?? 1_000);
+    }
+    conn.checked = true;
     const state = conn.state;
     if (state.ready && !before.startsWith("true|") && !fresh) {
       // back after an outage: watches may be silently dead (see informer.ts), start them afresh
@@ -344,9 +413,23 @@ export class Controller {
         this.deps.metrics.statusWrites.inc({ kind: "IntegrationTarget" });
       }
     }
-    if (state.ready) return this.opts.targetResyncMs ?? 60_000;
-    if (state.reason === "ClusterUnreachable") return this.opts.unreachableRetryMs ?? 2_000;
-    return 60_000; // Secret problems: the Secret informer enqueues on change
+    return requeue;
+  }
+
+  /**
+   * The API server heartbeat of a target that some Integration watches (watch mode only: in poll mode each
+   * poll's lists are the liveness check).
+   */
+  private ensureHeartbeat(conn: Connection): void {
+    const client = conn.client;
+    if (conn.heartbeat || !client || this.opts.mode !== "watch") return;
+    const hb = new Heartbeat(client, this.deps.clock, this.deps.log, (kind) => {
+      if (this.stopped || conn.client !== client || conn.heartbeat !== hb) return;
+      if (kind === "beat") conn.recoverySignal = true;
+      this.queue.add(`${T}${conn.targetKey}`);
+    });
+    conn.heartbeat = hb;
+    hb.start();
   }
 
   // ---------------------------------------------------------------- integrations
@@ -423,6 +506,7 @@ export class Controller {
         }
         const cache = this.pool.acquire(key, tKey, conn.gen, toolNs, conn.client, endpoints);
         keep.add(cache.key);
+        this.ensureHeartbeat(conn);
         const trouble = cache.trouble(now, timeout);
         const troubleIn = cache.troubleIn(now, timeout);
         if (trouble) {

@@ -14,6 +14,7 @@ import { LeaderElector } from "./leader.ts";
 import { jsonLogger, type LogLevel } from "./log.ts";
 import { controllerMetrics } from "./metrics.ts";
 import { Semaphore } from "./semaphore.ts";
+import { serverPolicy } from "./server_policy.ts";
 
 export interface ServeOptions {
   kubeconfig?: string;
@@ -36,6 +37,10 @@ export interface ServeOptions {
   logLevel: LogLevel;
   mode?: "watch" | "poll";
   identity?: string;
+  /** `--allowed-servers`: only these workload API server addresses (CIDRs, host names, *.suffix). */
+  allowedServers?: string[];
+  /** `--denied-servers`: never these. */
+  deniedServers?: string[];
 }
 
 const SA_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
@@ -51,14 +56,20 @@ export function parseAddr(addr: string): { hostname: string; port: number } {
   return { hostname, port };
 }
 
+/** In a pod: the ServiceAccount's in-cluster configuration is used (no --kubeconfig, no --context). */
+function inCluster(opts: ServeOptions): boolean {
+  return !opts.kubeconfig && !opts.context && !!Deno.env.get("KUBERNETES_SERVICE_HOST");
+}
+
 function loadKubeConfig(opts: ServeOptions): KubeConfig {
   const kc = new KubeConfig();
   if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
-  else if (Deno.env.get("KUBERNETES_SERVICE_HOST") && !opts.context) kc.loadFromCluster();
+  else if (inCluster(opts)) kc.loadFromCluster(); // the token file is re-read every minute (rotation)
   else kc.loadFromDefault();
   if (opts.context) kc.setCurrentContext(opts.context);
-  // requests and watches on Deno's fetch: see checks/kube_transport.ts
-  return tuneTransport(kc);
+  // requests and watches on Deno's fetch (see checks/kube_transport.ts); the control plane is our own
+  // cluster, so its responses (Secret lists) are bounded far more loosely than a workload cluster's
+  return tuneTransport(kc, { maxResponseBytes: 1024 * 1024 * 1024, maxWatchLineBytes: 64 * 1024 * 1024 });
 }
 
 function watchedNamespace(opts: ServeOptions, kc: KubeConfig): string {
@@ -76,6 +87,11 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
   const log = jsonLogger(opts.logLevel).with({ component: "ksit-controller" });
   const kc = loadKubeConfig(opts);
   const namespace = watchedNamespace(opts, kc);
+  const policy = serverPolicy({
+    allowed: opts.allowedServers,
+    denied: opts.deniedServers,
+    inCluster: inCluster(opts),
+  });
   const mode = opts.mode ?? "watch";
   const metrics = controllerMetrics();
   const global = new Semaphore(Math.max(16, opts.concurrency * 4));
@@ -114,6 +130,7 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
     allowExecAuth: opts.allowExecAuth,
     mode,
     canWrite,
+    serverPolicy: policy,
   });
   let leaderLoop: Promise<void> = Promise.resolve();
   if (opts.leaderElect) {
@@ -160,6 +177,8 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
     concurrency: opts.concurrency,
     requestTimeoutMs: opts.requestTimeoutMs,
     allowExecAuth: opts.allowExecAuth,
+    allowedServers: opts.allowedServers ?? [],
+    deniedServers: [...(opts.deniedServers ?? []), ...policy.defaults.map((d) => `${d.text} (default)`)],
   });
   controller.start();
   if (elector) leaderLoop = elector.run(stop.signal);

@@ -1,15 +1,29 @@
 /**
- * IntegrationTargets: Secret → kubeconfig → connection (a KubeClient), probed with `/version`. The connection
- * is rebuilt when the Secret's content changes and dropped when the Secret goes away. The target's Ready
- * condition says why a cluster cannot be checked (DESIGN.md reasons).
+ * IntegrationTargets: Secret → kubeconfig → connection (a KubeClient), probed. The connection is rebuilt when
+ * the Secret's content changes and dropped when the Secret goes away. The target's Ready condition says why a
+ * cluster cannot be checked (DESIGN.md reasons, api/types.ts TARGET_REASONS).
+ *
+ * Probes (all with short deadlines, bodies bounded and never quoted):
+ * - `GET /version` when the connection is built and every `VERSION_PROBE_MS`: the server answers like a
+ *   Kubernetes API server (else `NotKubernetes`), its version, and the server policy (controller/server_policy.ts)
+ *   again, as DNS may have changed.
+ * - `GET /readyz` when the API server's heartbeat is late (controller/heartbeat.ts) or a watch failed: can it
+ *   serve reads (else `ClusterNotReady`, e.g. etcd down, or `ClusterUnreachable`)?
+ * Probes that only confirm a healthy server back off (2 s → 60 s), so a server that fails watches but
+ * answers probes is not probed every few seconds; an unreachable server is retried with backoff (2 s → 10 s),
+ * sooner when its heartbeat watch comes back.
  */
-import { type V1Secret, VersionApi } from "@kubernetes/client-node";
+import type { V1Secret } from "@kubernetes/client-node";
 import type { IntegrationTarget, IntegrationTargetStatus, TargetReason } from "../api/types.ts";
 import { KubeconfigError, parseKubeconfig } from "../checks/kubeconfig.ts";
 import { mergeConditions } from "../checks/conditions.ts";
+import { rawGet, statusMessage } from "../checks/kube_transport.ts";
+import { backoffDelay } from "./workqueue.ts";
+import type { Heartbeat } from "./heartbeat.ts";
 import { classifyError, errorMessage, KubeClient } from "./kube.ts";
 import type { ControllerMetrics } from "./metrics.ts";
 import type { Semaphore } from "./semaphore.ts";
+import { DEFAULT_POLICY, dnsResolver, refusal, type Resolver, type ServerPolicy } from "./server_policy.ts";
 
 export interface TargetState {
   ready: boolean;
@@ -29,7 +43,24 @@ export interface Connection {
   state: TargetState;
   /** The state has been decided once (Secret read and, if there is a client, probed). */
   checked?: boolean;
-  lastProbe?: number;
+  /** Warnings about the kubeconfig shown with a Connected state (insecure-skip-tls-verify). */
+  warning?: string;
+  /** The API server's identity-lease watch (started with the client). */
+  heartbeat?: Heartbeat;
+  /** When `/version` is due again (ms). */
+  versionDueAt?: number;
+  /** A liveness probe (`/readyz`) was asked for: heartbeat late, a watch failed. */
+  livenessWanted?: boolean;
+  /** A positive signal (heartbeat back) since the last probe: probe an unreachable server at once. */
+  recoverySignal?: boolean;
+  /** Earliest time of the next liveness / retry probe (ms), and the backoff steps behind it. */
+  notBefore?: number;
+  /** The heartbeat silence (its last beat) a liveness probe was asked for. */
+  probedSilence?: number;
+  /** Last periodic liveness probe where no heartbeat can be watched (ms). */
+  lastLiveness?: number;
+  quietProbes?: number;
+  failedProbes?: number;
 }
 
 /** The Secret holding a target's kubeconfig: spec.kubeconfigSecretRef, else `<clusterName>-kubeconfig`/`kubeconfig`. */
@@ -45,18 +76,29 @@ export interface ConnectOptions {
   timeoutMs: number;
   metrics: ControllerMetrics;
   global: Semaphore;
+  /** Which servers may be contacted (default: link-local refused). */
+  policy?: ServerPolicy;
+  resolve?: Resolver;
 }
 
+/** `/version` again after this long (server version, shape, server policy). */
+export const VERSION_PROBE_MS = 60_000;
+/** Deadline of the liveness probe. */
+export const LIVENESS_TIMEOUT_MS = 2_000;
+
+/** Base64 text of a Secret's value is at most this long (4/3 of the kubeconfig bound, plus line breaks). */
+const MAX_SECRET_VALUE = Math.ceil(256 * 1024 * 4 / 3) + 8 * 1024;
+
 /**
- * Brings `conn` in line with the Secret (rebuilding or dropping the client) and probes the cluster.
- * Returns true when the connection's client changed (new generation or dropped).
+ * Brings `conn` in line with the Secret: parses the kubeconfig under the Secret rules and the server policy,
+ * and rebuilds or drops the client. Does not contact the cluster. Returns true when the client changed (new
+ * generation or dropped).
  */
 export async function refreshConnection(
   conn: Connection,
   target: IntegrationTarget,
   secret: V1Secret | undefined,
   opts: ConnectOptions,
-  probe: boolean,
 ): Promise<boolean> {
   const ns = target.metadata.namespace ?? "";
   const ref = secretRef(target);
@@ -66,6 +108,7 @@ export async function refreshConnection(
     const had = conn.client !== undefined;
     conn.client = undefined;
     conn.fingerprint = undefined;
+    conn.warning = undefined;
     conn.state = { ready: false, reason, message };
     if (had) conn.gen++;
     return had;
@@ -77,67 +120,230 @@ export async function refreshConnection(
   if (data === undefined) return drop("InvalidKubeconfig", `${source}: the Secret has no key ${ref.key}`);
   const fingerprint =
     `${secret.metadata?.uid}/${secret.metadata?.resourceVersion}/${ref.key}/${target.spec.clusterName}`;
-  let changed = false;
-  if (fingerprint !== conn.fingerprint || !conn.client) {
-    let text: string;
-    try {
-      text = new TextDecoder().decode(Uint8Array.from(atob(data), (c) => c.charCodeAt(0)));
-    } catch {
-      return drop("InvalidKubeconfig", `${source}: not base64`);
-    }
-    try {
-      const kc = parseKubeconfig(text, { source, allowExecAuth: opts.allowExecAuth });
-      conn.client = new KubeClient(kc, {
-        target: conn.targetKey,
-        timeoutMs: opts.timeoutMs,
-        metrics: opts.metrics,
-        global: opts.global,
-      });
-      conn.fingerprint = fingerprint;
-      conn.gen++;
-      changed = true;
-      probe = true;
-    } catch (e) {
-      if (e instanceof KubeconfigError) {
-        const r = drop(e.reason, e.message);
-        conn.fingerprint = fingerprint; // don't re-parse until the Secret changes
-        return r;
-      }
-      return drop("InvalidKubeconfig", `${source}: ${(e as Error).message}`);
-    }
+  if (fingerprint === conn.fingerprint) return false;
+  const refuse = (reason: TargetReason, message: string): boolean => {
+    const r = drop(reason, message);
+    conn.fingerprint = fingerprint; // don't re-parse until the Secret changes
+    return r;
+  };
+  if (data.length > MAX_SECRET_VALUE) {
+    return refuse(
+      "InvalidKubeconfig",
+      `${source}: ${
+        Math.round(data.length * 3 / 4 / 1024)
+      } KiB is too large for a kubeconfig (at most 256 KiB)`,
+    );
   }
-  if (probe && conn.client) await probeConnection(conn);
-  return changed;
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(
+      Uint8Array.from(atob(data.replace(/\s+/g, "")), (c) => c.charCodeAt(0)),
+    );
+  } catch {
+    return refuse("InvalidKubeconfig", `${source}: not a kubeconfig (not base64-encoded UTF-8 text)`);
+  }
+  let client: KubeClient;
+  try {
+    const kc = parseKubeconfig(text, { source, allowExecAuth: opts.allowExecAuth });
+    const denied = await policyRefusal(kc.getCurrentCluster()!, opts);
+    if (denied) return refuse("ServerNotAllowed", `${source}: ${denied}`);
+    client = new KubeClient(kc, {
+      target: conn.targetKey,
+      timeoutMs: opts.timeoutMs,
+      metrics: opts.metrics,
+      global: opts.global,
+    });
+  } catch (e) {
+    if (e instanceof KubeconfigError) return refuse(e.reason, e.message);
+    return refuse("InvalidKubeconfig", `${source}: not a usable kubeconfig`);
+  }
+  conn.client = client;
+  conn.fingerprint = fingerprint;
+  conn.gen++;
+  conn.state = { ready: false, reason: "ClusterUnreachable", message: "not checked yet" };
+  conn.warning = client.kc.getCurrentCluster()?.skipTLSVerify
+    ? "warning: insecure-skip-tls-verify is set, the server's identity is not verified; " +
+      "give certificate-authority-data instead"
+    : undefined;
+  conn.versionDueAt = 0;
+  conn.notBefore = 0;
+  conn.quietProbes = 0;
+  conn.failedProbes = 0;
+  return true;
 }
 
-/** GET /version with the deadline: Connected + serverVersion, or the failure's reason. */
-export async function probeConnection(conn: Connection): Promise<void> {
+async function policyRefusal(
+  cluster: { server: string; proxyUrl?: string },
+  opts: ConnectOptions,
+): Promise<string | undefined> {
+  const policy = opts.policy ?? DEFAULT_POLICY;
+  const resolve = opts.resolve ?? dnsResolver;
+  return await refusal(policy, new URL(cluster.server), resolve, "server") ??
+    (cluster.proxyUrl ? await refusal(policy, new URL(cluster.proxyUrl), resolve, "proxy-url") : undefined);
+}
+
+/** What to do now for a connection with a client: `version`, `liveness`, or nothing until `waitMs`. */
+export function nextProbe(
+  conn: Connection,
+  now: number,
+): { probe?: "version" | "liveness"; waitMs?: number } {
+  if (!conn.checked || (conn.versionDueAt ?? 0) <= now && conn.state.ready) return { probe: "version" };
+  if (!conn.state.ready) {
+    if (conn.recoverySignal || (conn.notBefore ?? 0) <= now) return { probe: "version" };
+    return { waitMs: (conn.notBefore ?? now) - now };
+  }
+  if (conn.livenessWanted) {
+    if ((conn.notBefore ?? 0) <= now) return { probe: "liveness" };
+    return { waitMs: (conn.notBefore ?? now) - now };
+  }
+  return { waitMs: (conn.versionDueAt ?? now) - now };
+}
+
+/**
+ * Runs the probe `nextProbe` chose and updates `conn.state` and its backoff. Returns the state.
+ */
+export async function probe(
+  conn: Connection,
+  kind: "version" | "liveness",
+  now: number,
+  opts: ConnectOptions,
+): Promise<TargetState> {
   const client = conn.client;
-  if (!client) return;
-  conn.lastProbe = Date.now();
+  if (!client) return conn.state;
+  conn.recoverySignal = false;
+  const wasReady = conn.state.ready;
+  const state = kind === "version"
+    ? await probeVersion(client, conn.state, opts)
+    : await probeLiveness(client);
+  conn.checked = true;
+  if (state.ready) {
+    conn.failedProbes = 0;
+    if (kind === "version") conn.versionDueAt = now + VERSION_PROBE_MS;
+    if (kind === "liveness" || conn.livenessWanted) {
+      // the server answers although something asked: back off (a server failing watches, a late beat)
+      conn.livenessWanted = false;
+      conn.notBefore = now + backoffDelay(conn.quietProbes ?? 0, { baseDelayMs: 2_000, maxDelayMs: 60_000 });
+      conn.quietProbes = (conn.quietProbes ?? 0) + 1;
+    }
+    conn.state = { ...state, message: conn.warning ? `${state.message}; ${conn.warning}` : state.message };
+  } else {
+    conn.livenessWanted = false;
+    conn.quietProbes = 0;
+    conn.notBefore = now + backoffDelay(wasReady ? 0 : conn.failedProbes ?? 0, {
+      baseDelayMs: 2_000,
+      maxDelayMs: 10_000,
+    });
+    conn.failedProbes = (conn.failedProbes ?? 0) + 1;
+    conn.state = state;
+  }
+  return conn.state;
+}
+
+function failure(e: unknown, server: string, previous: TargetState): TargetState {
+  const c = classifyError(e);
+  const reason: TargetReason = c === "Unauthorized" || c === "Forbidden" ? c : "ClusterUnreachable";
+  const hint = reason === "Unauthorized"
+    ? ": the kubeconfig's credentials were rejected; refresh the Secret"
+    : reason === "Forbidden"
+    ? ": the credentials may not read /version"
+    : "";
+  return {
+    ready: false,
+    reason,
+    message: `${server}: ${errorMessage(e)}${hint}`,
+    serverVersion: previous.serverVersion,
+  };
+}
+
+/**
+ * GET /version: a Kubernetes API server answers `{"major": "1", "minor": "…", "gitVersion": "v1.…"}`.
+ * Anything else is `NotKubernetes` (a redirect, an HTML page, another service's port), described in KSIT's
+ * words only.
+ */
+async function probeVersion(
+  client: KubeClient,
+  previous: TargetState,
+  opts: ConnectOptions,
+): Promise<TargetState> {
+  const server = client.server;
+  const denied = await policyRefusal(client.kc.getCurrentCluster()!, opts);
+  if (denied) return { ready: false, reason: "ServerNotAllowed", message: denied };
+  let res: { status: number; text: string };
   try {
-    const info = await client.call("get", () => client.api(VersionApi).getCode());
-    conn.state = {
-      ready: true,
-      reason: "Connected",
-      message: `connected to ${client.server}`,
-      serverVersion: info.gitVersion,
-    };
+    res = await client.call(
+      "get",
+      () => rawGet(client.kc, "/version", { signal: AbortSignal.timeout(opts.timeoutMs) }),
+    );
   } catch (e) {
-    const c = classifyError(e);
-    const reason: TargetReason = c === "Unauthorized" || c === "Forbidden" ? c : "ClusterUnreachable";
-    const hint = reason === "Unauthorized"
-      ? ": the kubeconfig's credentials were rejected; refresh the Secret"
-      : reason === "Forbidden"
-      ? ": the credentials may not read /version"
-      : "";
-    conn.state = {
+    return failure(e, server, previous);
+  }
+  if (res.status === 401 || res.status === 403) return failure({ code: res.status }, server, previous);
+  let info: { major?: unknown; minor?: unknown; gitVersion?: unknown } | undefined;
+  try {
+    info = JSON.parse(res.text);
+  } catch { /* not JSON */ }
+  const version = typeof info?.gitVersion === "string" ? info.gitVersion : "";
+  if (res.status !== 200 || !/^v?\d+\.\d+[\w.+-]*$/.test(version) || typeof info?.major !== "string") {
+    const status = statusMessage(res.text);
+    return {
       ready: false,
-      reason,
-      message: `${client.server}: ${errorMessage(e)}${hint}`,
-      serverVersion: conn.state.serverVersion,
+      reason: "NotKubernetes",
+      message: `${server}: does not answer like a Kubernetes API server (GET /version: HTTP ${res.status}` +
+        `${
+          res.status === 200 ? ", not a version" : status ? `: ${status}` : ""
+        }); check the kubeconfig's server`,
+      serverVersion: previous.serverVersion,
     };
   }
+  return {
+    ready: true,
+    reason: "Connected",
+    message: `connected to ${server}`,
+    serverVersion: version.slice(0, 64),
+  };
+}
+
+/**
+ * GET /readyz within LIVENESS_TIMEOUT_MS: 200 ⇒ ready; otherwise the failing checks' names (`[-]etcd failed`
+ * ⇒ "etcd") in KSIT's words, or the network failure.
+ */
+async function probeLiveness(client: KubeClient): Promise<TargetState> {
+  const server = client.server;
+  const previous = { ready: false, reason: "ClusterUnreachable" as TargetReason, message: "" };
+  let res: { status: number; text: string };
+  try {
+    res = await client.call(
+      "get",
+      () => rawGet(client.kc, "/readyz", { signal: AbortSignal.timeout(LIVENESS_TIMEOUT_MS) }),
+    );
+  } catch (e) {
+    return failure(e, server, previous);
+  }
+  if (res.status === 200) return { ready: true, reason: "Connected", message: `connected to ${server}` };
+  if (res.status === 401) return failure({ code: 401 }, server, previous);
+  if (res.status === 403) {
+    // /readyz is public on standard clusters (system:public-info-viewer); without it, /version must do
+    return { ready: true, reason: "Connected", message: `connected to ${server}` };
+  }
+  const failing = [...res.text.matchAll(/^\[-\]([A-Za-z0-9_./-]{1,64}) failed/gm)].map((m) => m[1]).slice(
+    0,
+    5,
+  );
+  if (failing.length === 0) {
+    return {
+      ready: false,
+      reason: "ClusterNotReady",
+      message: `${server}: the API server is not ready (GET /readyz: HTTP ${res.status})`,
+    };
+  }
+  const etcd = failing.some((f) => f?.startsWith("etcd"));
+  return {
+    ready: false,
+    reason: "ClusterNotReady",
+    message: `${server}: the API server cannot serve reads: its ${failing.join(", ")} check${
+      failing.length > 1 ? "s fail" : " fails"
+    }${etcd ? " (etcd is down or unreachable)" : ""}`,
+  };
 }
 
 /** The target status for a connection state (conditions merged so lastTransitionTime moves only on change). */

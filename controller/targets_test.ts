@@ -48,33 +48,33 @@ Deno.test("secretRef: default <clusterName>-kubeconfig / kubeconfig, or spec.kub
 
 Deno.test("refreshConnection: Secret missing ⇒ SecretNotFound; wrong key or garbage ⇒ InvalidKubeconfig", async () => {
   const c = conn();
-  await refreshConnection(c, target(), undefined, opts, true);
+  await refreshConnection(c, target(), undefined, opts);
   assertEquals([c.state.ready, c.state.reason], [false, "SecretNotFound"]);
   assertMatch(c.state.message, /Secret ns\/cluster-1-kubeconfig/);
-  await refreshConnection(c, target(), secret("x", "other"), opts, true);
+  await refreshConnection(c, target(), secret("x", "other"), opts);
   assertEquals(c.state.reason, "InvalidKubeconfig");
-  await refreshConnection(c, target(), secret(": not yaml [", "kubeconfig", "2"), opts, true);
+  await refreshConnection(c, target(), secret(": not yaml [", "kubeconfig", "2"), opts);
   assertEquals(c.state.reason, "InvalidKubeconfig");
   assert(c.client === undefined);
 });
 
 Deno.test("refreshConnection: exec kubeconfig ⇒ ExecAuthNotAllowed unless allowed; never echoes the Secret", async () => {
   const c = conn();
-  await refreshConnection(c, target(), secret(execKubeconfig), opts, false);
+  await refreshConnection(c, target(), secret(execKubeconfig), opts);
   assertEquals(c.state.reason, "ExecAuthNotAllowed");
   assert(!c.state.message.includes("client.authentication"), c.state.message);
   const allowed = conn();
-  await refreshConnection(allowed, target(), secret(execKubeconfig), { ...opts, allowExecAuth: true }, false);
+  await refreshConnection(allowed, target(), secret(execKubeconfig), { ...opts, allowExecAuth: true });
   assert(allowed.client !== undefined, "client built when exec auth is allowed");
   assertEquals(allowed.gen, 1);
   // same Secret version: not rebuilt
-  await refreshConnection(allowed, target(), secret(execKubeconfig), { ...opts, allowExecAuth: true }, false);
+  await refreshConnection(allowed, target(), secret(execKubeconfig), { ...opts, allowExecAuth: true });
   assertEquals(allowed.gen, 1);
   // new Secret version: rebuilt
   await refreshConnection(allowed, target(), secret(execKubeconfig, "kubeconfig", "9"), {
     ...opts,
     allowExecAuth: true,
-  }, false);
+  });
   assertEquals(allowed.gen, 2);
 });
 

@@ -156,12 +156,27 @@ export class WorkloadCache {
 /** The caches of all workload clusters, keyed by target, connection generation and namespace. */
 export class CachePool {
   private readonly caches = new Map<string, WorkloadCache>();
+  /** Caches per target. */
+  private readonly perTarget = new Map<string, number>();
 
   constructor(
     private readonly log: Logger,
     /** Called with the users of a cache that changed (enqueue them) and the kind of change. */
     private readonly notify: (cache: WorkloadCache, kind: "change" | "state") => void,
+    /** Called when the last cache of a target is stopped. */
+    private readonly onTargetIdle: (targetKey: string) => void = () => {},
   ) {}
+
+  private forget(key: string, c: WorkloadCache): void {
+    c.stop();
+    this.caches.delete(key);
+    const left = (this.perTarget.get(c.targetKey) ?? 1) - 1;
+    if (left > 0) this.perTarget.set(c.targetKey, left);
+    else {
+      this.perTarget.delete(c.targetKey);
+      this.onTargetIdle(c.targetKey);
+    }
+  }
 
   static keyOf(targetKey: string, gen: number, namespace: string): string {
     return `${targetKey}#${gen}/${namespace}`;
@@ -181,6 +196,7 @@ export class CachePool {
     if (!c) {
       c = new WorkloadCache(key, targetKey, namespace, client, this.log, this.notify);
       this.caches.set(key, c);
+      this.perTarget.set(targetKey, (this.perTarget.get(targetKey) ?? 0) + 1);
       this.log.debug("workload cache started", { cache: key });
     }
     if (endpoints) c.ensureEndpoints();
@@ -194,8 +210,7 @@ export class CachePool {
       if (keep.has(key) || !c.users.has(user)) continue;
       c.users.delete(user);
       if (c.users.size === 0) {
-        c.stop();
-        this.caches.delete(key);
+        this.forget(key, c);
         this.log.debug("workload cache stopped", { cache: key });
       }
     }
@@ -206,8 +221,7 @@ export class CachePool {
     const keep = CachePool.keyOf(targetKey, keepGen, "");
     for (const [key, c] of this.caches) {
       if (c.targetKey !== targetKey || key.startsWith(keep)) continue;
-      c.stop();
-      this.caches.delete(key);
+      this.forget(key, c);
       this.log.debug("workload cache dropped", { cache: key });
     }
   }
@@ -224,5 +238,6 @@ export class CachePool {
   stopAll(): void {
     for (const c of this.caches.values()) c.stop();
     this.caches.clear();
+    this.perTarget.clear();
   }
 }
