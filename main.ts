@@ -234,6 +234,10 @@ export function buildProgram(io: Io, run: (p: Promise<number>) => Promise<void>)
       "never contact these (link-local always, loopback in a pod, unless allowed)",
       serverList,
     )
+    .option(
+      "--secret-selector <selector>",
+      "only read kubeconfig Secrets with these labels (e.g. ksit.io/kubeconfig=true, set by target add)",
+    )
     .action((opts, cmd) =>
       run(
         import("./cli/serve.ts").then((m) =>
@@ -250,6 +254,7 @@ export function buildProgram(io: Io, run: (p: Promise<number>) => Promise<void>)
             identity: opts.identity,
             allowedServers: opts.allowedServers,
             deniedServers: opts.deniedServers,
+            secretSelector: opts.secretSelector,
           })
         ),
       )

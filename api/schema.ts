@@ -247,5 +247,10 @@ export const integrationStatusSchema = {
     },
     conditions: conditionsSchema,
     clusters: { type: "array", items: clusterStatusSchema },
+    clustersOmitted: {
+      type: "integer",
+      description: "Clusters left out of status.clusters to keep the object small (the best ones first); " +
+        "kubectl ksit check shows them all.",
+    },
   },
 } as const;

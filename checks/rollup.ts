@@ -95,6 +95,39 @@ function compactClusters(clusters: readonly ClusterStatus[]): ClusterStatus[] {
   });
 }
 
+/** Bytes of `value` as JSON (what the API server stores). */
+function jsonBytes(value: unknown): number {
+  return new TextEncoder().encode(JSON.stringify(value)).length;
+}
+
+/**
+ * The status, small enough to write in at most `maxBytes` of JSON: when it is larger, clusters are listed
+ * worst first until the budget is spent and the rest are counted in `clustersOmitted` (phase, summary,
+ * message and conditions always stay). A status written once too large is never shown at all (the API
+ * server refuses the write), so this runs before every write.
+ */
+export function boundStatus(status: IntegrationStatus, maxBytes: number): IntegrationStatus {
+  if (jsonBytes(status) <= maxBytes) return status;
+  const clusters = status.clusters ?? [];
+  const base = { ...status, clusters: [], clustersOmitted: clusters.length };
+  let budget = maxBytes - jsonBytes(base);
+  const keep = new Set<ClusterStatus>();
+  const worstFirst = [...clusters].sort((a, b) =>
+    CLUSTER_RANK[b.phase] - CLUSTER_RANK[a.phase] || a.name.localeCompare(b.name)
+  );
+  for (const c of worstFirst) {
+    const size = jsonBytes(c) + 1;
+    if (size > budget) break;
+    budget -= size;
+    keep.add(c);
+  }
+  return {
+    ...status,
+    clusters: clusters.filter((c) => keep.has(c)),
+    clustersOmitted: clusters.length - keep.size,
+  };
+}
+
 function integrationPhase(enabled: boolean, clusters: readonly ClusterStatus[]): Phase {
   if (!enabled) return "Disabled";
   if (clusters.length === 0) return "Pending";

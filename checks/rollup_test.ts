@@ -1,8 +1,8 @@
 import type { ClusterStatus, IntegrationStatus, Phase } from "../api/types.ts";
 import { loadSnapshot, withAvailable } from "../tests/fixtures/load.ts";
-import { assertEquals } from "../tests/support/assert.ts";
+import { assert, assertEquals } from "../tests/support/assert.ts";
 import { judgeCluster, unknownCluster } from "./judge.ts";
-import { MAX_DETAILED_CLUSTERS, rollUp } from "./rollup.ts";
+import { boundStatus, MAX_DETAILED_CLUSTERS, rollUp } from "./rollup.ts";
 
 const T0 = "2024-09-01T10:00:00Z";
 const T1 = "2024-09-01T10:05:00Z";
@@ -250,4 +250,30 @@ Deno.test("rollUp: a fleet of failures lists components for the worst MAX_DETAIL
       true,
     );
   }
+});
+
+Deno.test("boundStatus: a status over budget lists the worst clusters first and counts the rest", () => {
+  const clusters: ClusterStatus[] = [];
+  for (let i = 0; i < 5000; i++) {
+    clusters.push({
+      name: `cluster-${String(i).padStart(4, "0")}-${"x".repeat(200)}`,
+      phase: i === 4321 ? "Failed" : "Unknown",
+      reason: "TargetNotFound",
+      message: `no IntegrationTarget with clusterName or name cluster-${i} in namespace ns`,
+    });
+  }
+  const status = rollUp({ generation: 1, enabled: true, clusters, now: "2026-01-01T00:00:00Z" });
+  const bounded = boundStatus(status, 64 * 1024);
+  const size = new TextEncoder().encode(JSON.stringify(bounded)).length;
+  assert(size <= 64 * 1024, `${size} bytes`);
+  assertEquals(bounded.phase, "Failed");
+  assertEquals(bounded.summary, status.summary, "the summary counts every cluster");
+  assert(bounded.clusters!.some((c) => c.phase === "Failed"), "the worst cluster is listed");
+  assertEquals(bounded.clusters!.length + bounded.clustersOmitted!, 5000);
+  assert(bounded.clustersOmitted! > 4000);
+  // listed in name order, like an unbounded status
+  const names = bounded.clusters!.map((c) => c.name);
+  assertEquals(names, [...names].sort());
+  // under budget: unchanged
+  assertEquals(boundStatus(status, 100 * 1024 * 1024), status);
 });

@@ -20,6 +20,7 @@ export interface ServeFlags {
   identity?: string;
   allowedServers?: string[];
   deniedServers?: string[];
+  secretSelector?: string;
 }
 
 export function serveOptions(g: GlobalOptions, f: ServeFlags): ServeOptions {
@@ -40,6 +41,7 @@ export function serveOptions(g: GlobalOptions, f: ServeFlags): ServeOptions {
     ...(f.identity ? { identity: f.identity } : {}),
     ...(f.allowedServers?.length ? { allowedServers: f.allowedServers } : {}),
     ...(f.deniedServers?.length ? { deniedServers: f.deniedServers } : {}),
+    ...(f.secretSelector ? { secretSelector: f.secretSelector } : {}),
   };
 }
 

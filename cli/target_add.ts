@@ -252,7 +252,12 @@ export async function targetAdd(
     );
 
     const secretName = `${name}-kubeconfig`;
-    const labels = { "app.kubernetes.io/managed-by": "kubectl-ksit", "ksit.io/cluster": name };
+    // ksit.io/kubeconfig: what `serve --secret-selector=ksit.io/kubeconfig=true` (chart: secrets.labelSelector) reads
+    const labels = {
+      "app.kubernetes.io/managed-by": "kubectl-ksit",
+      "ksit.io/cluster": name,
+      "ksit.io/kubeconfig": "true",
+    };
     try {
       await cp.apply(`/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${secretName}`, {
         apiVersion: "v1",

@@ -16,6 +16,7 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   DiscoveryV1Api,
+  setHeaderOptions,
   type V1Secret,
   VersionApi,
 } from "@kubernetes/client-node";
@@ -25,11 +26,12 @@ import type {
   Integration,
   IntegrationStatus,
   IntegrationTarget,
+  IntegrationTargetStatus,
   Phase,
 } from "../api/types.ts";
 import { INTEGRATION_PHASES } from "../api/schema.ts";
 import { judgeCluster, unknownCluster } from "../checks/judge.ts";
-import { rollUp } from "../checks/rollup.ts";
+import { boundStatus, rollUp } from "../checks/rollup.ts";
 import { toolNamespace } from "../checks/namespace.ts";
 import { needsEndpoints } from "../checks/tools.ts";
 import { gather, GatherError, type WorkloadReader } from "../checks/gather.ts";
@@ -84,10 +86,29 @@ export interface ControllerOptions {
   controlPlaneProbeMs?: number;
   /** Which workload API servers may be contacted (`--allowed-servers` / `--denied-servers`). */
   serverPolicy?: ServerPolicy;
+  /**
+   * Only Secrets with these labels are read and cached (`--secret-selector`, e.g. `ksit.io/kubeconfig=true`,
+   * which `kubectl ksit target add` sets). RBAC cannot narrow list/watch by label; this narrows what the
+   * controller holds.
+   */
+  secretSelector?: string;
 }
 
 const I = "I:";
 const T = "T:";
+
+/** At most one status write per object in this period (flapping is coalesced, see `coalesce`). */
+export const STATUS_WRITE_INTERVAL_MS = 1_000;
+
+/** Bytes of status we write: well under etcd's 1.5 MiB object limit, minus what the object already holds. */
+const STATUS_MAX_BYTES = 256 * 1024;
+const OBJECT_MAX_BYTES = 1_300_000;
+
+function statusBudget(obj: Integration): number {
+  const { status: _status, ...rest } = obj;
+  const used = new TextEncoder().encode(JSON.stringify(rest)).length;
+  return Math.max(8 * 1024, Math.min(STATUS_MAX_BYTES, OBJECT_MAX_BYTES - used));
+}
 
 function splitKey(key: string): { namespace: string; name: string } {
   const [namespace = "", name = ""] = key.slice(2).split("/");
@@ -110,6 +131,8 @@ export class Controller {
     string,
     { staleRV: string | undefined; obj: Integration | IntegrationTarget }
   >();
+  /** When each object's status was last written (ms), for `coalesce`. */
+  private readonly lastWrite = new Map<string, number>();
 
   /** The cached object, or what we wrote over it if the cache has not caught up yet. */
   private fresh<O extends Integration | IntegrationTarget>(key: string, cached: O): O {
@@ -158,12 +181,17 @@ export class Controller {
       maxBackoffMs: 5_000,
       warnOnError: true,
     });
+    const labelSelector = opts.secretSelector || undefined;
     this.secrets = new Informer<V1Secret>({
       name: `secrets ${ns}`,
       client: kube,
-      path: `/api/v1${scope}/secrets`,
+      path: `/api/v1${scope}/secrets${
+        labelSelector ? `?labelSelector=${encodeURIComponent(labelSelector)}` : ""
+      }`,
       list: () =>
-        opts.allNamespaces ? core.listSecretForAllNamespaces() : core.listNamespacedSecret({ namespace: ns }),
+        opts.allNamespaces
+          ? core.listSecretForAllNamespaces({ labelSelector })
+          : core.listNamespacedSecret({ namespace: ns, labelSelector }),
       onChange: (_t, s) => {
         for (const t of this.targets.list()) {
           if (secretRef(t).name === s.metadata?.name && t.metadata.namespace === s.metadata?.namespace) {
@@ -318,6 +346,7 @@ export class Controller {
       metrics: this.deps.metrics,
       global: this.deps.global,
       ...(this.opts.serverPolicy ? { policy: this.opts.serverPolicy } : {}),
+      ...(this.opts.secretSelector ? { secretSelector: this.opts.secretSelector } : {}),
     };
   }
 
@@ -336,6 +365,7 @@ export class Controller {
     const cached = this.targets.get(name, namespace);
     if (!cached) {
       this.written.delete(key);
+      this.lastWrite.delete(key);
       const gone = this.conns.get(targetKey);
       this.conns.delete(targetKey);
       gone?.heartbeat?.stop();
@@ -407,6 +437,8 @@ export class Controller {
     }
     if (this.opts.canWrite()) {
       const status = targetStatus(t, state, rfc3339(this.deps.clock.now()));
+      const wait = sameStatus(t.status, status) ? 0 : this.coalesce(key);
+      if (wait > 0) return Math.min(requeue, wait);
       if (!sameStatus(t.status, status)) {
         const written = await this.writeStatus("integrationtargets", t, status) as IntegrationTarget;
         this.written.set(key, { staleRV: t.metadata.resourceVersion, obj: written });
@@ -440,6 +472,7 @@ export class Controller {
     if (!obj) {
       this.pool.releaseExcept(key);
       this.written.delete(key);
+      this.lastWrite.delete(key);
       this.dropIntegrationMetrics(namespace, name);
       this.queue.drop(key);
       return undefined;
@@ -524,18 +557,23 @@ export class Controller {
     this.pool.releaseExcept(key, keep);
     if (waiting) return Math.min(requeue, 1_000);
 
-    const status = rollUp({
-      generation: obj.metadata.generation ?? 0,
-      enabled,
-      clusters,
-      previous: obj.status,
-      now: rfc3339(now),
-    });
+    const status = boundStatus(
+      rollUp({
+        generation: obj.metadata.generation ?? 0,
+        enabled,
+        clusters,
+        previous: obj.status,
+        now: rfc3339(now),
+      }),
+      statusBudget(obj),
+    );
     this.deps.metrics.checkDuration.observe({ type: obj.spec.type }, (performance.now() - started) / 1000);
     this.updateIntegrationMetrics(obj, status, clusters);
     if (!this.opts.canWrite() || sameStatus(obj.status, status)) return requeue;
+    const wait = this.coalesce(key);
+    if (wait > 0) return Math.min(requeue, wait);
 
-    const written = await this.writeStatus("integrations", obj, status) as Integration;
+    const written = await this.writeIntegrationStatus(obj, status);
     this.deps.metrics.statusWrites.inc({ kind: "Integration" });
     this.written.set(key, { staleRV: obj.metadata.resourceVersion, obj: written });
     const prev = obj.status?.phase as Phase | undefined;
@@ -551,23 +589,80 @@ export class Controller {
     return requeue;
   }
 
+  /**
+   * Milliseconds until a status of `key` may be written again: at most one write per
+   * STATUS_WRITE_INTERVAL_MS, so a flapping component costs one write a second, not one per flap; a real
+   * transition is written at most that much later (the reconcile is requeued for it).
+   */
+  private coalesce(key: string): number {
+    const now = this.deps.clock.now();
+    const last = this.lastWrite.get(key);
+    if (last !== undefined && now - last < STATUS_WRITE_INTERVAL_MS) {
+      return STATUS_WRITE_INTERVAL_MS - (now - last);
+    }
+    this.lastWrite.set(key, now);
+    return 0;
+  }
+
+  /**
+   * Writes an Integration's status. When the API server refuses it for its size or content (413, 422, or
+   * etcd's limit), a summary without per-cluster details is written instead and a Warning Event says why,
+   * so the object never stays Pending without a word.
+   */
+  private async writeIntegrationStatus(obj: Integration, status: IntegrationStatus): Promise<Integration> {
+    try {
+      return await this.writeStatus("integrations", obj, status) as Integration;
+    } catch (e) {
+      const code = errorCode(e);
+      if (code === undefined || code === 409 || code === 429 || (code >= 500 && code !== 500)) throw e;
+      const why = errorMessage(e);
+      this.deps.log.warn("status write refused; writing a summary", {
+        integration: `${obj.metadata.namespace}/${obj.metadata.name}`,
+        code,
+        error: why,
+      });
+      await this.deps.events.record(
+        obj,
+        "Warning",
+        "StatusWriteFailed",
+        `the status could not be written (HTTP ${code}: ${why}); wrote a summary without per-cluster details`,
+      );
+      const summary: IntegrationStatus = {
+        ...status,
+        clusters: [],
+        clustersOmitted: (status.clusters?.length ?? 0) + (status.clustersOmitted ?? 0),
+      };
+      return await this.writeStatus("integrations", obj, summary) as Integration;
+    }
+  }
+
+  /**
+   * JSON merge patch of `status` on the /status subresource, with `metadata.resourceVersion` as a
+   * precondition (a stale cache gets 409, as a PUT would). Only the status is sent, not the spec, so a large
+   * spec cannot make the request too large; status fields that disappeared are sent as null.
+   */
   private async writeStatus(
     plural: "integrations" | "integrationtargets",
     obj: Integration | IntegrationTarget,
-    status: unknown,
+    status: IntegrationStatus | IntegrationTargetStatus,
   ): Promise<unknown> {
     const kube = this.deps.kube;
-    const { namespace = "", name = "" } = obj.metadata;
-    // RBAC: integrations/status, integrationtargets/status update
-    return await kube.call("update", () =>
-      kube.api(CustomObjectsApi).replaceNamespacedCustomObjectStatus({
-        group: GROUP,
-        version: VERSION,
-        namespace,
-        plural,
-        name,
-        body: { ...obj, status },
-      }));
+    const { namespace = "", name = "", resourceVersion } = obj.metadata;
+    const patch: Record<string, unknown> = { ...status };
+    for (const k of Object.keys(obj.status ?? {})) if (!(k in patch)) patch[k] = null;
+    // RBAC: integrations/status, integrationtargets/status patch
+    return await kube.call("patch", () =>
+      kube.api(CustomObjectsApi).patchNamespacedCustomObjectStatus(
+        {
+          group: GROUP,
+          version: VERSION,
+          namespace,
+          plural,
+          name,
+          body: { metadata: { resourceVersion }, status: patch },
+        },
+        setHeaderOptions("Content-Type", "application/merge-patch+json"),
+      ));
   }
 
   /** `clusters`: the full verdicts (status keeps components only where something is wrong). */

@@ -1,6 +1,15 @@
 /**
- * Kubernetes Events about Integrations (core/v1 Events; `kubectl describe` and `kubectl get events` show
- * them). RBAC (control plane, watched namespace): create on "" events.
+ * Kubernetes Events about KSIT objects (core/v1 Events; `kubectl describe` and `kubectl get events` show
+ * them), correlated the way client-go's EventRecorder does (k8s.io/client-go/tools/record/events_cache.go),
+ * so a flapping Integration cannot flood the API server:
+ * - **series**: the same event (object, type, reason, message) within `seriesWindowMs` updates the existing
+ *   Event (`count` + 1, `lastTimestamp`) instead of creating another;
+ * - **aggregation**: more than `maxSimilar` different messages for one (object, type, reason) within the
+ *   window become one Event "(combined from similar events): <latest message>" with a count;
+ * - **per-object budget**: a token bucket per object (burst `burst`, one token back every `refillMs`);
+ *   events over budget are dropped (and counted in the log), as client-go's spam filter does.
+ *
+ * RBAC (control plane, watched namespace; files/controller-rbac.yaml): create and patch on "" events.
  */
 import { CoreV1Api } from "@kubernetes/client-node";
 import type { KubeClient } from "./kube.ts";
@@ -18,20 +27,168 @@ export interface EventRecorder {
   record(obj: EventTarget, type: "Normal" | "Warning", reason: string, message: string): Promise<void>;
 }
 
+export interface CorrelationOptions {
+  /** An identical event within this window joins the existing Event's series (client-go: 10 min). */
+  seriesWindowMs: number;
+  /** Distinct messages per (object, type, reason) in the window before they are combined (client-go: 10). */
+  maxSimilar: number;
+  /** Token bucket per object (client-go: burst 25, one token per 5 min). */
+  burst: number;
+  refillMs: number;
+}
+
+export const DEFAULT_CORRELATION: CorrelationOptions = {
+  seriesWindowMs: 10 * 60_000,
+  maxSimilar: 10,
+  burst: 25,
+  refillMs: 5 * 60_000,
+};
+
+const MAX_MESSAGE = 1000;
+/** Kept in memory per recorder; older entries are forgotten first. */
+const MAX_ENTRIES = 10_000;
+
+/** What the recorder decided for one event. */
+export type EventAction =
+  | { kind: "create"; key: string; message: string }
+  | { kind: "update"; key: string; name: string; count: number; message: string; firstTimestamp: string }
+  | { kind: "drop" };
+
+interface Series {
+  name: string;
+  count: number;
+  firstTimestamp: string;
+  lastAt: number;
+}
+
+/**
+ * The decisions, separate from the I/O so they can be tested with a clock: which events are new Events, which
+ * update an existing one, which are dropped.
+ */
+export class EventCorrelator {
+  private readonly series = new Map<string, Series>();
+  private readonly similar = new Map<string, { messages: Set<string>; since: number }>();
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(private readonly clock: Clock, private readonly o: CorrelationOptions = DEFAULT_CORRELATION) {}
+
+  decide(obj: EventTarget, type: string, reason: string, rawMessage: string): EventAction {
+    const now = this.clock.now();
+    const objectKey = `${obj.metadata.namespace}/${obj.kind}/${obj.metadata.name}/${obj.metadata.uid ?? ""}`;
+    if (!this.take(objectKey, now)) return { kind: "drop" };
+    let message = rawMessage.length > MAX_MESSAGE ? rawMessage.slice(0, MAX_MESSAGE) + "…" : rawMessage;
+    const groupKey = `${objectKey}|${type}|${reason}`;
+    let group = this.similar.get(groupKey);
+    if (!group || now - group.since > this.o.seriesWindowMs) {
+      group = { messages: new Set(), since: now };
+      this.similar.set(groupKey, group);
+    }
+    group.messages.add(message);
+    let key = `${groupKey}|${message}`;
+    if (group.messages.size > this.o.maxSimilar) {
+      key = `${groupKey}|(combined)`;
+      message = `(combined from similar events): ${message}`;
+    }
+    const s = this.series.get(key);
+    if (s && now - s.lastAt <= this.o.seriesWindowMs) {
+      s.count++;
+      s.lastAt = now;
+      return { kind: "update", key, name: s.name, count: s.count, message, firstTimestamp: s.firstTimestamp };
+    }
+    this.series.delete(key);
+    return { kind: "create", key, message };
+  }
+
+  /** Remembers the Event created for a `create` decision, so the next identical event updates it. */
+  created(key: string, name: string, firstTimestamp: string): void {
+    if (this.series.size >= MAX_ENTRIES) this.prune();
+    this.series.set(key, { name, count: 1, firstTimestamp, lastAt: this.clock.now() });
+  }
+
+  /** Forgets a series whose Event could not be updated (deleted meanwhile): the next one creates anew. */
+  forget(name: string): void {
+    for (const [k, s] of this.series) if (s.name === name) this.series.delete(k);
+  }
+
+  private take(objectKey: string, now: number): boolean {
+    let b = this.buckets.get(objectKey);
+    if (!b) {
+      if (this.buckets.size >= MAX_ENTRIES) this.prune();
+      b = { tokens: this.o.burst, at: now };
+      this.buckets.set(objectKey, b);
+    }
+    const refill = Math.floor((now - b.at) / this.o.refillMs);
+    if (refill > 0) {
+      b.tokens = Math.min(this.o.burst, b.tokens + refill);
+      b.at += refill * this.o.refillMs;
+    }
+    if (b.tokens <= 0) return false;
+    b.tokens--;
+    return true;
+  }
+
+  private prune(): void {
+    const now = this.clock.now();
+    for (const [k, s] of this.series) if (now - s.lastAt > this.o.seriesWindowMs) this.series.delete(k);
+    for (const [k, g] of this.similar) if (now - g.since > this.o.seriesWindowMs) this.similar.delete(k);
+    for (const [k, b] of this.buckets) {
+      if (b.tokens >= this.o.burst - 1 && now - b.at > this.o.refillMs) this.buckets.delete(k);
+    }
+    // still full (a huge fleet): drop the oldest half
+    for (const m of [this.series, this.similar, this.buckets] as Map<string, unknown>[]) {
+      if (m.size < MAX_ENTRIES) continue;
+      let n = m.size / 2;
+      for (const k of m.keys()) {
+        if (n-- <= 0) break;
+        m.delete(k);
+      }
+    }
+  }
+}
+
 export function kubeEventRecorder(
   kube: KubeClient,
   clock: Clock,
   log: Logger,
   instance: string,
+  correlation: CorrelationOptions = DEFAULT_CORRELATION,
 ): EventRecorder {
   const core = kube.api(CoreV1Api);
+  const correlator = new EventCorrelator(clock, correlation);
   return {
-    async record(obj, type, reason, message) {
+    async record(obj, type, reason, rawMessage) {
       const namespace = obj.metadata.namespace ?? "default";
+      const what = { object: `${namespace}/${obj.metadata.name}`, type, reason };
+      const action = correlator.decide(obj, type, reason, rawMessage);
       const now = rfc3339(clock.now());
       try {
+        if (action.kind === "drop") {
+          log.debug("event dropped: the object's event budget is spent", what);
+          return;
+        }
+        if (action.kind === "update") {
+          // RBAC: events patch. JSON patch (the generated client's default patch type).
+          try {
+            await kube.call("patch", () =>
+              core.patchNamespacedEvent({
+                name: action.name,
+                namespace,
+                body: [
+                  { op: "replace", path: "/count", value: action.count },
+                  { op: "replace", path: "/lastTimestamp", value: now },
+                  { op: "replace", path: "/message", value: action.message },
+                ],
+              }));
+            log.info("event", { ...what, message: action.message, count: action.count });
+            return;
+          } catch (e) {
+            if ((e as { code?: number }).code !== 404) throw e;
+            correlator.forget(action.name); // the Event expired or was deleted: create a new one
+          }
+        }
+        const message = action.message;
         // RBAC: events create (namespaced Role)
-        await kube.call("create", () =>
+        const created = await kube.call("create", () =>
           core.createNamespacedEvent({
             namespace,
             body: {
@@ -46,7 +203,7 @@ export function kubeEventRecorder(
               },
               type,
               reason,
-              message: message.length > 1000 ? message.slice(0, 1000) + "…" : message,
+              message,
               firstTimestamp: new Date(now),
               lastTimestamp: new Date(now),
               count: 1,
@@ -55,25 +212,12 @@ export function kubeEventRecorder(
               reportingInstance: instance,
             },
           }));
-        log.info("event", { object: `${namespace}/${obj.metadata.name}`, type, reason, message });
+        if (created.metadata?.name) correlator.created(action.key, created.metadata.name, now);
+        log.info("event", { ...what, message });
       } catch (e) {
         // an Event is best effort: never fail a reconcile because of it
-        log.warn("event not recorded", { object: `${namespace}/${obj.metadata.name}`, reason, error: e });
+        log.warn("event not recorded", { ...what, error: (e as Error).message });
       }
-    },
-  };
-}
-
-/** Records into an array (unit tests). */
-export function memoryEventRecorder(): EventRecorder & {
-  events: { object: string; type: string; reason: string; message: string }[];
-} {
-  const events: { object: string; type: string; reason: string; message: string }[] = [];
-  return {
-    events,
-    record(obj, type, reason, message) {
-      events.push({ object: `${obj.metadata.namespace}/${obj.metadata.name}`, type, reason, message });
-      return Promise.resolve();
     },
   };
 }

@@ -56,6 +56,8 @@ Deno.test("eventFor: only on transitions; Warning into bad phases, Normal on rec
   assertEquals(eventFor("Running", "Failed"), { type: "Warning", reason: "Failed" });
   assertEquals(eventFor("Failed", "Unknown"), { type: "Warning", reason: "Unknown" });
   assertEquals(eventFor("Failed", "Running"), { type: "Normal", reason: "Recovered" });
-  assertEquals(eventFor(undefined, "Running"), { type: "Normal", reason: "Running" });
+  assertEquals(eventFor(undefined, "Running"), undefined, "the first healthy judgement is not news");
+  assertEquals(eventFor("Pending", "Running"), undefined);
+  assertEquals(eventFor(undefined, "Failed"), { type: "Warning", reason: "Failed" });
   assertEquals(eventFor("Running", "Disabled"), undefined);
 });

@@ -41,6 +41,8 @@ export interface ServeOptions {
   allowedServers?: string[];
   /** `--denied-servers`: never these. */
   deniedServers?: string[];
+  /** `--secret-selector`: only Secrets with these labels are read. */
+  secretSelector?: string;
 }
 
 const SA_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
@@ -131,6 +133,7 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
     mode,
     canWrite,
     serverPolicy: policy,
+    ...(opts.secretSelector ? { secretSelector: opts.secretSelector } : {}),
   });
   let leaderLoop: Promise<void> = Promise.resolve();
   if (opts.leaderElect) {

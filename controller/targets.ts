@@ -78,6 +78,8 @@ export interface ConnectOptions {
   global: Semaphore;
   /** Which servers may be contacted (default: link-local refused). */
   policy?: ServerPolicy;
+  /** `serve --secret-selector`, named when a Secret is not found. */
+  secretSelector?: string;
   resolve?: Resolver;
 }
 
@@ -114,7 +116,13 @@ export async function refreshConnection(
     return had;
   };
   if (!secret) {
-    return drop("SecretNotFound", `${source}: Secret not found; create it (kubectl ksit target add)`);
+    const selector = opts.secretSelector
+      ? ` or lacks the labels ${opts.secretSelector} that serve --secret-selector asks for`
+      : "";
+    return drop(
+      "SecretNotFound",
+      `${source}: Secret not found${selector}; create it (kubectl ksit target add)`,
+    );
   }
   const data = secret.data?.[ref.key];
   if (data === undefined) return drop("InvalidKubeconfig", `${source}: the Secret has no key ${ref.key}`);

@@ -141,7 +141,7 @@ Deno.test("serve: Running on 2/2, failure detected in ~1 s, recovery with a Norm
       assertStringIncludes(metrics.text, "ksit_check_duration_seconds_bucket");
       assertStringIncludes(
         metrics.text,
-        'ksit_api_requests_total{target="control-plane",verb="update",code="2xx"}',
+        'ksit_api_requests_total{target="control-plane",verb="patch",code="2xx"}',
       );
       console.log(`serve RSS (a-c, i): ${Math.round((await serve.rssKiB()) / 1024)} MiB`);
     });
@@ -296,21 +296,34 @@ Deno.test("serve with only the chart's Role (ServiceAccount token): custom names
     seedFixture(c2, "tools/prometheus/kps-kps.yaml", "monitoring-h"),
   ]);
   const cp = await setupTargets(ns);
-  // 7. a ServiceAccount bound to exactly the rules of deploy/helm/ksit/files/controller-rbac.yaml
-  const role = await Deno.readTextFile(
-    new URL("../deploy/helm/ksit/files/controller-rbac.yaml", import.meta.url),
+  // 7. a ServiceAccount bound to exactly the rules of deploy/helm/ksit/files/controller-rbac.yaml and
+  // files/leader-election-rbac.yaml (its Lease by name: serve's default lease name)
+  const files = ["controller-rbac.yaml", "leader-election-rbac.yaml"];
+  const roles = await Promise.all(
+    files.map((f) => Deno.readTextFile(new URL(`../deploy/helm/ksit/files/${f}`, import.meta.url))),
   );
   for (
     const args of [
       ["create", "serviceaccount", "ksit", "-n", ns],
       ["create", "rolebinding", "ksit", "-n", ns, "--role=ksit-controller", `--serviceaccount=${ns}:ksit`],
+      [
+        "create",
+        "rolebinding",
+        "ksit-leader-election",
+        "-n",
+        ns,
+        "--role=ksit-controller-leader-election",
+        `--serviceaccount=${ns}:ksit`,
+      ],
     ]
   ) {
     const r = await cpc.kubectl(args);
     assertEquals(r.code, 0, r.stderr);
   }
-  const applied = await cpc.kubectl(["apply", "-n", ns, "-f", "-"], { stdin: role });
-  assertEquals(applied.code, 0, applied.stderr);
+  for (const role of roles) {
+    const applied = await cpc.kubectl(["apply", "-n", ns, "-f", "-"], { stdin: role });
+    assertEquals(applied.code, 0, applied.stderr);
+  }
   const token = await cpc.token(ns, "ksit");
   const kubeconfigPath = `${h.dir}/${ns}-sa.kubeconfig`;
   await Deno.writeTextFile(kubeconfigPath, cpc.kubeconfigFor({ token }));

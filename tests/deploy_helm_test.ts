@@ -28,7 +28,9 @@ async function ok(p: Promise<{ code: number; stdout: string; stderr: string }>, 
 }
 
 /** `kubectl auth can-i` reads "res/x" as a named object: subresources go through --subresource. */
+/** `kind/subresource` or `kind#name` as `kubectl auth can-i` arguments. */
 function canIResource(resource: string): string[] {
+  if (resource.includes("#")) return [resource.replace("#", "/")];
   const [res, sub] = resource.split("/");
   return sub ? [res!, `--subresource=${sub}`] : [res!];
 }
@@ -69,6 +71,10 @@ const nonDefault = [
   "serve.allowExecAuth=true",
   "--set",
   "fullnameOverride=kc",
+  "--set",
+  "serve.allowedServers={10.0.0.0/8,*.clusters.example.com}",
+  "--set",
+  "secrets.labelSelector=ksit.io/kubeconfig=true",
 ];
 
 Deno.test("helm lint --strict passes, with default and non-default values", async () => {
@@ -116,7 +122,16 @@ Deno.test("helm template output is accepted by the API server (kubectl apply --d
     if (extra.length) {
       assert(ctr.args.includes("--leader-elect"), "replicas > 1 turns leader election on");
       assert(ctr.args.includes("--all-namespaces"));
-      assert(kinds.includes("ClusterRole") && !kinds.includes("Role"), kinds.join(","));
+      assert(ctr.args.includes("--allowed-servers=10.0.0.0/8,*.clusters.example.com"), ctr.args.join(" "));
+      assert(ctr.args.includes("--secret-selector=ksit.io/kubeconfig=true"), ctr.args.join(" "));
+      assert(kinds.includes("ClusterRole"), kinds.join(","));
+      // with --all-namespaces the Lease rights stay a Role in the release namespace, limited to its Lease
+      const roles = docs.filter((d) => d.kind === "Role");
+      assertEquals(roles.map((r) => r.metadata.name), ["kc-leader-election"]);
+      assertEquals(roles[0].metadata.namespace, ns);
+      assertEquals(roles[0].rules.find((r: { resourceNames?: string[] }) => r.resourceNames)?.resourceNames, [
+        "kc-leader",
+      ]);
       assert(kinds.includes("PodDisruptionBudget") && kinds.includes("ServiceMonitor"), kinds.join(","));
     } else {
       assert(!ctr.args.includes("--leader-elect"));
@@ -161,7 +176,19 @@ Deno.test("helm install, upgrade and uninstall on a real API server; CRDs stay",
 Deno.test("the chart's ServiceAccount has least privilege", async () => {
   const c = harness().cluster("cp");
   const ns = "ksit-rbac";
-  await ok(helm(c, ["install", "ksit", chart, "-n", ns, "--create-namespace"]), "install");
+  await ok(
+    helm(c, [
+      "install",
+      "ksit",
+      chart,
+      "-n",
+      ns,
+      "--create-namespace",
+      "--set",
+      "leaderElection.enabled=true",
+    ]),
+    "install",
+  );
   await ok(c.kubectl(["create", "namespace", "elsewhere"]), "ns");
   const sa = `system:serviceaccount:${ns}:ksit`;
   const can = async (verb: string, resource: string, namespace: string) =>
@@ -169,28 +196,45 @@ Deno.test("the chart's ServiceAccount has least privilege", async () => {
       .trim() === "yes";
   for (
     const [verb, resource] of [
-      ["get", "secrets"],
+      ["list", "secrets"],
       ["watch", "secrets"],
       ["list", "integrations.ksit.io"],
       ["watch", "integrationtargets.ksit.io"],
-      ["update", "integrations.ksit.io/status"],
-      ["update", "integrationtargets.ksit.io/status"],
+      ["patch", "integrations.ksit.io/status"],
+      ["patch", "integrationtargets.ksit.io/status"],
       ["create", "events"],
-      ["update", "leases.coordination.k8s.io"],
+      ["patch", "events"],
+      ["create", "leases.coordination.k8s.io"],
+      ["update", "leases.coordination.k8s.io#ksit-leader"],
+      ["get", "leases.coordination.k8s.io#ksit-leader"],
     ]
   ) assert(await can(verb!, resource!, ns), `${sa} should ${verb} ${resource} in ${ns}`);
   for (
     const [verb, resource, where] of [
       ["get", "secrets", "elsewhere"],
       ["list", "secrets", "default"],
+      ["get", "secrets#some-secret", ns],
       ["list", "integrations.ksit.io", "elsewhere"],
       ["create", "secrets", ns],
       ["delete", "secrets", ns],
       ["update", "integrations.ksit.io", ns],
+      ["update", "integrations.ksit.io/status", ns],
       ["create", "deployments.apps", ns],
       ["create", "pods", ns],
+      // only its own Lease: not another controller's
+      ["update", "leases.coordination.k8s.io#other-controller", ns],
+      ["get", "leases.coordination.k8s.io#other-controller", ns],
+      ["create", "leases.coordination.k8s.io", "elsewhere"],
     ]
   ) assert(!(await can(verb!, resource!, where!)), `${sa} must not ${verb} ${resource} in ${where}`);
+  // the ServiceAccount does not automount its token; only the controller's pod mounts it
+  const saObj = JSON.parse(await ok(c.kubectl(["get", "sa", "ksit", "-n", ns, "-o", "json"]), "sa"));
+  assertEquals(saObj.automountServiceAccountToken, false);
+  const dep = JSON.parse(await ok(c.kubectl(["get", "deploy", "ksit", "-n", ns, "-o", "json"]), "deploy"));
+  assertEquals(dep.spec.template.spec.automountServiceAccountToken, true);
+  // one replica without leader election: no Lease permissions at all
+  await ok(helm(c, ["upgrade", "ksit", chart, "-n", ns, "--set", "leaderElection.enabled=false"]), "upgrade");
+  assert(!(await can("create", "leases.coordination.k8s.io", ns)), "no Lease rights without leader election");
 });
 
 Deno.test("the workload-cluster ClusterRole is sufficient and read-only", async () => {
