@@ -21,6 +21,16 @@ export const WORKLOAD_KINDS = ["Deployment", "StatefulSet", "Service"] as const;
 
 /** Go duration strings as kube-apiserver's CEL `duration()` understands them (`30s`, `1m30s`, `1h`). */
 export const DURATION_PATTERN = "^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$";
+
+/**
+ * A duration with one term that alone is far above 24h (≥ 100h, 10000m, 100000s, 1e8ms, 1e11us, 1e14ns).
+ * CEL's `duration()` fails with a type-conversion error on values past int64 nanoseconds (~292 years), so
+ * the range rules test this first: "99999999999999h" gets the range message, and what is left for
+ * `duration()` is at most ~10 terms of ≤ ~170h each, far from overflowing.
+ */
+export const HUGE_DURATION_PATTERN =
+  "(^|[a-zµ])0*[1-9]([0-9]{2,}(\\.[0-9]*)?h|[0-9]{4,}(\\.[0-9]*)?m([0-9]|$)|" +
+  "[0-9]{5,}(\\.[0-9]*)?s|[0-9]{8,}(\\.[0-9]*)?ms|[0-9]{11,}(\\.[0-9]*)?(us|µs)|[0-9]{14,}(\\.[0-9]*)?ns)";
 const DNS_LABEL = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 const DNS_SUBDOMAIN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
 
@@ -172,11 +182,14 @@ export const integrationSpecSchema = {
           description: "Resync interval, a duration such as 30s or 2m (minimum 5s).",
           "x-kubernetes-validations": [
             {
-              rule: `!self.matches(r'${DURATION_PATTERN}') || duration(self) >= duration('5s')`,
+              rule: `!self.matches(r'${DURATION_PATTERN}') || self.matches(r'${HUGE_DURATION_PATTERN}') || ` +
+                `duration(self) >= duration('5s')`,
               message: "must be at least 5s",
             },
             {
-              rule: `!self.matches(r'${DURATION_PATTERN}') || duration(self) <= duration('24h')`,
+              rule:
+                `!self.matches(r'${DURATION_PATTERN}') || (!self.matches(r'${HUGE_DURATION_PATTERN}') && ` +
+                `duration(self) <= duration('24h'))`,
               message: "must be at most 24h",
             },
           ],

@@ -25,7 +25,11 @@ export const EXIT = {
   Forbidden: 8,
   /** The named object (an Integration for `describe`) does not exist. */
   NotFound: 9,
-  /** The kubeconfig authenticates with an exec plugin / auth-provider and `--allow-exec-auth` was not given. */
+  /**
+   * `target add`: the kubeconfig it would store authenticates with an exec plugin / auth-provider and
+   * `--allow-exec-auth` was not given. (Commands that only use the user's own kubeconfig run exec plugins
+   * like kubectl does; a failing plugin is exit 8.)
+   */
   ExecAuthNotAllowed: 10,
 } as const;
 
@@ -41,9 +45,9 @@ export const EXIT_CODE_HELP: ReadonlyArray<readonly [number, string]> = [
   [EXIT.UnknownContext, "context not found in the kubeconfig"],
   [EXIT.Unreachable, "API server unreachable (connection, TLS, timeout)"],
   [EXIT.CrdsNotInstalled, "KSIT CRDs not installed on the control-plane cluster"],
-  [EXIT.Forbidden, "unauthorized (401) or forbidden (403)"],
+  [EXIT.Forbidden, "unauthorized (401), forbidden (403), or an exec credential plugin failed"],
   [EXIT.NotFound, "object not found"],
-  [EXIT.ExecAuthNotAllowed, "exec/auth-provider credentials refused (use --allow-exec-auth)"],
+  [EXIT.ExecAuthNotAllowed, "target add: exec/auth-provider credentials not stored (--allow-exec-auth)"],
 ];
 
 export function exitCodeTable(): string {

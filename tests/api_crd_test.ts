@@ -159,6 +159,25 @@ const invalid: { what: string; obj: unknown; field: RegExp }[] = [
     field: /spec\.config\.healthCheckInterval: Invalid value: "25h": must be at most 24h/,
   },
   {
+    // past int64 nanoseconds: CEL's duration() would fail with a type-conversion error
+    what: "interval that overflows a duration",
+    obj: integration("huge-interval", {
+      type: "flux",
+      targetClusters: ["a"],
+      config: { healthCheckInterval: "99999999999999h" },
+    }),
+    field: /spec\.config\.healthCheckInterval: Invalid value: "99999999999999h": must be at most 24h/,
+  },
+  {
+    what: "interval of many huge seconds",
+    obj: integration("huge-seconds", {
+      type: "flux",
+      targetClusters: ["a"],
+      config: { healthCheckInterval: "1s99999999999999999s" },
+    }),
+    field: /healthCheckInterval: Invalid value: "1s99999999999999999s": must be at most 24h/,
+  },
+  {
     what: "no targets",
     obj: integration("no-targets", { type: "prometheus" }),
     field: /spec\.targetClusters: Required value: set spec\.targetClusters or spec\.targetSelector/,
@@ -229,6 +248,18 @@ const invalid: { what: string; obj: unknown; field: RegExp }[] = [
     field: /spec: Required value/,
   },
 ];
+
+Deno.test("healthCheckInterval: every spelling of 5s..24h is accepted (the overflow guard rejects none)", async () => {
+  const ok = ["5s", "1h30m", "24h", "23h59m59s", "1440m", "86400s", "86400000ms", "0.5h", "00030s", "99m"];
+  for (const [i, interval] of ok.entries()) {
+    const r = await apply(integration(`interval-${i}`, {
+      type: "flux",
+      targetClusters: ["a"],
+      config: { healthCheckInterval: interval },
+    }));
+    assertEquals(r.code, 0, `${interval}: ${r.stderr}`);
+  }
+});
 
 for (const c of invalid) {
   Deno.test(`rejected by the API server: ${c.what}`, async () => {

@@ -372,3 +372,75 @@ Deno.test("target add --service-account: read-only RBAC on the workload cluster,
   const again = await ksit(h, ["target", "add", "sa-cluster", "--context", "cluster-1", "--service-account"]);
   assertEquals(again.code, 0, again.stderr);
 });
+
+Deno.test("exit codes agree with the docs: an exec plugin of the user's own kubeconfig runs, as in kubectl; failing ⇒ 8", async () => {
+  const h = harness();
+  // status against exec-ctx: /bin/false is run (not refused) and fails
+  const r = await ksit(h, ["status", "--context", "exec-ctx"]);
+  assertEquals(r.code, 8, r.stderr);
+  assertMatch(r.stderr, /exec credential plugin "\/bin\/false" failed/);
+  const help = await ksit(h, ["--help"]);
+  assertMatch(
+    help.stdout,
+    /8 {2}unauthorized \(401\), forbidden \(403\), or an exec credential plugin failed/,
+  );
+  assertMatch(help.stdout, /10 {2}target add: exec\/auth-provider credentials not stored/);
+});
+
+Deno.test("target add inlines the files the user's kubeconfig references; stores nothing it would refuse", async () => {
+  const h = harness();
+  const c1 = h.cluster("cluster-1");
+  // a kubeconfig like most laptops have: CA, client certificate and key as files next to it
+  const files = `${dir}/files`;
+  await Deno.mkdir(files, { recursive: true });
+  await Deno.writeTextFile(`${files}/ca.crt`, h.pki.ca.certPem);
+  await Deno.writeTextFile(`${files}/admin.crt`, h.pki.admin.certPem);
+  await Deno.writeTextFile(`${files}/admin.key`, h.pki.admin.keyPem);
+  await Deno.writeTextFile(
+    `${files}/config`,
+    JSON.stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [{ name: "f", cluster: { server: c1.url, "certificate-authority": "ca.crt" } }],
+      users: [{ name: "f", user: { "client-certificate": "admin.crt", "client-key": "admin.key" } }],
+      contexts: [{ name: "files-ctx", context: { cluster: "f", user: "f" } }],
+      "current-context": "files-ctx",
+    }),
+  );
+  const env = { KUBECONFIG: `${dir}/cp:${files}/config` };
+  const add = await ksit(h, ["target", "add", "files-cluster", "--context", "files-ctx"], env);
+  assertEquals(add.code, 0, add.stderr);
+  const stored = parse((await storedKubeconfig(h, "files-cluster")).text);
+  assertEquals(Object.keys(stored.clusters[0].cluster).sort(), ["certificate-authority-data", "server"]);
+  assertEquals(Object.keys(stored.users[0].user).sort(), ["client-certificate-data", "client-key-data"]);
+  assertEquals(
+    new TextDecoder().decode(decodeBase64(stored.clusters[0].cluster["certificate-authority-data"])),
+    h.pki.ca.certPem,
+  );
+
+  // credentials for a plain http:// server are never stored
+  await Deno.writeTextFile(
+    `${files}/plain`,
+    JSON.stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [{ name: "p", cluster: { server: "http://127.0.0.1:1", "insecure-skip-tls-verify": true } }],
+      users: [{ name: "p", user: { token: "plain-token-value" } }],
+      contexts: [{ name: "plain-ctx", context: { cluster: "p", user: "p" } }],
+    }),
+  );
+  const plain = await ksit(h, ["target", "add", "plain-cluster", "--context", "plain-ctx"], {
+    KUBECONFIG: `${dir}/cp:${files}/plain`,
+  });
+  assertEquals(plain.code, 4, plain.stderr);
+  assertMatch(plain.stderr, /plain http:\/\/ .* refusing to send them in cleartext/);
+  assert(!plain.stderr.includes("plain-token-value"));
+  const none = await h.cluster("cp").kubectl([
+    "get",
+    "secret",
+    "plain-cluster-kubeconfig",
+    "-n",
+    "ksit-system",
+  ]);
+  assert(none.code !== 0, "nothing stored");
+});
