@@ -24,6 +24,17 @@ async function write(path: string, text: string, mode = 0o600) {
   await Deno.writeTextFile(path, text, { mode });
 }
 
+/**
+ * Copies `s` into `file` chunk by chunk with `FsFile.write`, so the file has the output while the process
+ * runs (`FsFile.writable` buffers until it is closed in Deno 2.9: a log read during a test was empty).
+ */
+export async function pumpInto(file: Deno.FsFile, s: ReadableStream<Uint8Array>): Promise<void> {
+  for await (const chunk of s) {
+    let off = 0;
+    while (off < chunk.length) off += await file.write(chunk.subarray(off));
+  }
+}
+
 /** Is process `pid` alive (and not a zombie)? */
 export function pidAlive(pid: number): boolean {
   try {
@@ -71,12 +82,10 @@ class Proc {
     }).spawn();
     this.pid = this.child.pid;
     this.onPid(this.child.pid);
-    // both streams into one log file; closing happens when the process ends
-    const w = log.writable.getWriter();
-    const pump = async (s: ReadableStream<Uint8Array>) => {
-      for await (const chunk of s) await w.write(chunk);
-    };
-    Promise.all([pump(this.child.stdout), pump(this.child.stderr)]).finally(() => w.close().catch(() => {}));
+    // both streams into one log file, as they come; closing happens when the process ends
+    Promise.all([pumpInto(log, this.child.stdout), pumpInto(log, this.child.stderr)]).finally(() =>
+      log.close()
+    );
   }
 
   get running(): boolean {
@@ -200,6 +209,16 @@ export class TestCluster {
   /** Stops the API server (its etcd data stays: `start()` brings the same cluster back). */
   async stop(signal: Deno.Signal = "SIGTERM"): Promise<void> {
     await this.proc.stop(signal);
+  }
+
+  /** SIGSTOP: the process stays, its connections stay open, nothing is answered (a hung API server). */
+  pause(): void {
+    if (this.proc.pid !== undefined) Deno.kill(this.proc.pid, "SIGSTOP");
+  }
+
+  /** SIGCONT after `pause()`. */
+  resume(): void {
+    if (this.proc.pid !== undefined) Deno.kill(this.proc.pid, "SIGCONT");
   }
 
   /** Runs the real kubectl against this server as admin. */
@@ -350,6 +369,20 @@ export class Harness {
     const c = this.clusters.find((c) => c.name === name);
     if (!c) throw new Error(`no cluster ${name} in this harness`);
     return c;
+  }
+
+  /** Stops this harness' etcd (every API server of the harness loses its storage; data stays on disk). */
+  async stopEtcd(): Promise<void> {
+    await this.etcd.stop("SIGKILL");
+  }
+
+  /** Starts etcd again after `stopEtcd()` (same data, same address). */
+  async restartEtcd(): Promise<void> {
+    await this.etcd.start();
+    await eventually(async () => {
+      const res = await fetch(`${this.etcdUrl}/health`, { signal: AbortSignal.timeout(1000) });
+      return (await res.json()).health === "true";
+    }, { timeoutMs: 30_000, what: "etcd /health" });
   }
 
   /** Records a pid the reaper kills if this process dies without stop() (also for processes tests start). */

@@ -18,7 +18,7 @@ import { tuneTransport } from "../../checks/kube_transport.ts";
 import type { TestCluster } from "./harness.ts";
 import { loadFixture } from "../fixtures/load.ts";
 import { eventually } from "./poll.ts";
-import { trackChild } from "./harness.ts";
+import { pumpInto, trackChild } from "./harness.ts";
 import { freePort } from "./ports.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -79,12 +79,8 @@ export async function startServe(o: ServeArgs): Promise<ServeProcess> {
   }).spawn();
   trackChild(child.pid); // killed by the harness reaper if this test process dies
   const file = await Deno.open(logPath, { write: true, append: true });
-  const w = file.writable.getWriter();
-  const pump = async (s: ReadableStream<Uint8Array>) => {
-    for await (const chunk of s) await w.write(chunk);
-  };
-  const pumped = Promise.all([pump(child.stdout), pump(child.stderr)]).finally(() =>
-    w.close().catch(() => {})
+  const pumped = Promise.all([pumpInto(file, child.stdout), pumpInto(file, child.stderr)]).finally(() =>
+    file.close()
   );
   const healthUrl = `http://127.0.0.1:${port}`;
   let exited = false;
@@ -306,7 +302,7 @@ export async function patchTargetLabels(
 
 /** The `Ready` condition of an object's status. */
 export function readyCondition(
-  o: { status?: { conditions?: { type: string; status: string; reason: string }[] } },
+  o: { status?: { conditions?: { type: string; status: string; reason: string; message?: string }[] } },
 ) {
   return o.status?.conditions?.find((c) => c.type === "Ready");
 }
