@@ -44,11 +44,12 @@ export interface TransportLimits {
 
 /**
  * Defaults for workload clusters: a list of one tool namespace's workloads is a few hundred KiB, and one
- * object is at most ~1.5 MiB (etcd's limit), so 16 MiB / 4 MiB never cut a real answer.
+ * object is at most ~1.5 MiB (etcd's limit), so 8 MiB / 2 MiB never cut a real answer, and a hostile server
+ * costs at most that per request in flight (the global request bound caps how many).
  */
 export const DEFAULT_LIMITS: TransportLimits = {
-  maxResponseBytes: 16 * 1024 * 1024,
-  maxWatchLineBytes: 4 * 1024 * 1024,
+  maxResponseBytes: 8 * 1024 * 1024,
+  maxWatchLineBytes: 2 * 1024 * 1024,
 };
 
 /** A response body or watch line over its bound. */
@@ -391,27 +392,39 @@ export class DenoWatch {
       }
       arm();
       const maxLine = t.limits.maxWatchLineBytes;
+      const emit = (line: string) => {
+        if (!line.trim()) return;
+        let event: { type: string; object: KubernetesObject };
+        try {
+          event = JSON.parse(line);
+        } catch {
+          return;
+        }
+        callback(event.type, event.object, event);
+      };
       (async () => {
-        let buf = "";
+        // a line is gathered in parts and joined once, at its newline: scanning only the new bytes keeps a
+        // long line linear (re-scanning a growing string for "\n" would be quadratic)
+        const parts: string[] = [];
+        let pending = 0;
         const decoder = new TextDecoder();
         try {
           for await (const chunk of chunks(res.body!)) {
             arm();
-            buf += decoder.decode(chunk, { stream: true });
-            let nl: number;
-            while ((nl = buf.indexOf("\n")) >= 0) {
-              const line = buf.slice(0, nl).trim();
-              buf = buf.slice(nl + 1);
-              if (!line) continue;
-              let event: { type: string; object: KubernetesObject };
-              try {
-                event = JSON.parse(line);
-              } catch {
-                continue;
-              }
-              callback(event.type, event.object, event);
+            let start = 0;
+            for (;;) {
+              const nl = chunk.indexOf(10, start);
+              const end = nl < 0 ? chunk.length : nl;
+              pending += end - start;
+              if (pending > maxLine) throw new ResponseTooLargeError(maxLine, `watch event on ${path}`);
+              // "\n" never occurs inside a multi-byte UTF-8 sequence: splitting there is safe
+              parts.push(decoder.decode(chunk.subarray(start, end), { stream: true }));
+              if (nl < 0) break;
+              emit(parts.join(""));
+              parts.length = 0;
+              pending = 0;
+              start = nl + 1;
             }
-            if (buf.length > maxLine) throw new ResponseTooLargeError(maxLine, `watch event on ${path}`);
           }
           finish(null);
         } catch (e) {

@@ -28,11 +28,12 @@ export const IDENTITY_LEASE_SELECTOR = "apiserver.kubernetes.io/identity=kube-ap
 export const LEASE_RENEW_MS = 10_000;
 
 /**
- * A beat later than this makes the controller probe `/readyz` (2 s deadline): the renewal period plus 1.5 s
- * for its jitter (4 %) and the etcd write, so a target that cannot serve reads is Unknown within
- * 11.5 + 0.5 (tick) + 2 (probe) = 14 s of its last renewal.
+ * A beat later than this makes the controller probe `/readyz` (2.5 s deadline): the renewal period plus 1 s
+ * for its jitter (≤ 4 %) and the etcd write, so a target that cannot serve reads is Unknown within
+ * 11 + 0.5 (tick) + 2.5 (probe) = 14 s of its last renewal. A late beat of a healthy server costs one probe
+ * that answers, never a flap.
  */
-export const HEARTBEAT_LATE_MS = 11_500;
+export const HEARTBEAT_LATE_MS = 11_000;
 
 /** Liveness probe period where no Lease can be watched. */
 export const LIVENESS_PROBE_MS = 10_000;

@@ -16,6 +16,9 @@ import { backoffDelay } from "./workqueue.ts";
 
 export type ChangeType = "add" | "update" | "delete";
 
+/** A watch open at least this long counts as working again (its end resets the retry backoff). */
+const STABLE_WATCH_MS = 10_000;
+
 /** What an informer needs of an object (client-node models and our CRD types alike). */
 export interface ObjectLike {
   metadata?: { name?: string; namespace?: string; resourceVersion?: string };
@@ -155,6 +158,7 @@ export class Informer<T extends ObjectLike> {
         done: (err: unknown) => void,
       ): Promise<AbortController> => {
         let ended = false;
+        let openedAt = 0;
         // ListWatch calls watch() right after a successful list: the cache is complete now
         const wasSynced = this.synced;
         if (current()) this.synced = true;
@@ -164,6 +168,9 @@ export class Informer<T extends ObjectLike> {
           callback,
           (err) => {
             ended = true;
+            // only a watch that lived a while resets the backoff: one that a server breaks right after
+            // opening it (a huge event, a proxy cutting streams) is retried with growing delays
+            if (openedAt && Date.now() - openedAt >= STABLE_WATCH_MS) this.failures = 0;
             if (current() && this.established) {
               this.established = false;
               this.disconnectedSince = Date.now();
@@ -181,7 +188,7 @@ export class Informer<T extends ObjectLike> {
           const changed = !this.established || !wasSynced;
           this.established = true;
           this.disconnectedSince = undefined;
-          this.failures = 0;
+          openedAt = Date.now();
           this.lastError = undefined;
           if (changed) this.opts.onState?.();
         }

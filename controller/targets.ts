@@ -85,8 +85,8 @@ export interface ConnectOptions {
 
 /** `/version` again after this long (server version, shape, server policy). */
 export const VERSION_PROBE_MS = 60_000;
-/** Deadline of the liveness probe. */
-export const LIVENESS_TIMEOUT_MS = 2_000;
+/** Deadline of the liveness probe (kube-apiserver's etcd check fails after 2 s: see probeLiveness). */
+export const LIVENESS_TIMEOUT_MS = 2_500;
 
 /** Base64 text of a Secret's value is at most this long (4/3 of the kubeconfig bound, plus line breaks). */
 const MAX_SECRET_VALUE = Math.ceil(256 * 1024 * 4 / 3) + 8 * 1024;
@@ -285,7 +285,19 @@ async function probeVersion(
   } catch (e) {
     return failure(e, server, previous);
   }
-  if (res.status === 401 || res.status === 403) return failure({ code: res.status }, server, previous);
+  if (res.status === 401 || res.status === 403) {
+    const reason = res.status === 401 ? "Unauthorized" : "Forbidden";
+    const hint = res.status === 401
+      ? "the kubeconfig's credentials were rejected; refresh the Secret"
+      : "the credentials may not read /version";
+    const status = statusMessage(res.text);
+    return {
+      ready: false,
+      reason,
+      message: `${server}: ${status ? `${status}: ` : `HTTP ${res.status}: `}${hint}`,
+      serverVersion: previous.serverVersion,
+    };
+  }
   let info: { major?: unknown; minor?: unknown; gitVersion?: unknown } | undefined;
   try {
     info = JSON.parse(res.text);
@@ -312,26 +324,37 @@ async function probeVersion(
 }
 
 /**
- * GET /readyz within LIVENESS_TIMEOUT_MS: 200 ⇒ ready; otherwise the failing checks' names (`[-]etcd failed`
- * ⇒ "etcd") in KSIT's words, or the network failure.
+ * GET /readyz within LIVENESS_TIMEOUT_MS, with GET /version beside it: 200 ⇒ ready; otherwise the failing
+ * checks' names (`[-]etcd failed` ⇒ "etcd") in KSIT's words. kube-apiserver's own etcd checks take 2 s each
+ * to fail when etcd is gone (/readyz answers after ~4 s), so a /readyz that does not finish while /version
+ * answers at once is also "cannot serve reads", not "unreachable".
  */
 async function probeLiveness(client: KubeClient): Promise<TargetState> {
   const server = client.server;
   const previous = { ready: false, reason: "ClusterUnreachable" as TargetReason, message: "" };
-  let res: { status: number; text: string };
-  try {
-    res = await client.call(
-      "get",
-      () => rawGet(client.kc, "/readyz", { signal: AbortSignal.timeout(LIVENESS_TIMEOUT_MS) }),
-    );
-  } catch (e) {
-    return failure(e, server, previous);
+  const get = (path: string) =>
+    client.call("get", () => rawGet(client.kc, path, { signal: AbortSignal.timeout(LIVENESS_TIMEOUT_MS) }))
+      .then((r) => ({ ok: true as const, ...r }), (e: unknown) => ({ ok: false as const, error: e }));
+  const [readyz, version] = await Promise.all([get("/readyz"), get("/version")]);
+  const versionOk = version.ok && version.status === 200;
+  if (!readyz.ok) {
+    if (!versionOk) return failure(version.ok ? readyz.error : version.error, server, previous);
+    return {
+      ready: false,
+      reason: "ClusterNotReady",
+      message:
+        `${server}: the API server answers but cannot serve reads: its readiness check did not finish ` +
+        `within ${LIVENESS_TIMEOUT_MS / 1000}s (etcd down or overloaded?)`,
+    };
   }
+  const res = readyz;
   if (res.status === 200) return { ready: true, reason: "Connected", message: `connected to ${server}` };
   if (res.status === 401) return failure({ code: 401 }, server, previous);
   if (res.status === 403) {
     // /readyz is public on standard clusters (system:public-info-viewer); without it, /version must do
-    return { ready: true, reason: "Connected", message: `connected to ${server}` };
+    return versionOk
+      ? { ready: true, reason: "Connected", message: `connected to ${server}` }
+      : failure(version.ok ? { code: version.status } : version.error, server, previous);
   }
   const failing = [...res.text.matchAll(/^\[-\]([A-Za-z0-9_./-]{1,64}) failed/gm)].map((m) => m[1]).slice(
     0,
