@@ -43,11 +43,13 @@ const BAD: readonly Phase[] = ["Failed", "Degraded", "Unknown"];
 
 /**
  * Which Event a phase transition deserves: Warning on a transition into Failed/Degraded/Unknown, Normal on
- * recovery to Running (and on the first Running); nothing else, and nothing without a transition.
+ * recovery to Running (and on the first Running) and on NotInstalled (the tool is on none of the clusters);
+ * nothing else, and nothing without a transition.
  */
 export function eventFor(previous: Phase | undefined, next: Phase): EventDecision | undefined {
   if (previous === next) return undefined;
   if (BAD.includes(next)) return { type: "Warning", reason: next };
+  if (next === "NotInstalled") return { type: "Normal", reason: "NotInstalled" };
   if (next === "Running") {
     return previous && BAD.includes(previous)
       ? { type: "Normal", reason: "Recovered" }

@@ -58,4 +58,6 @@ Deno.test("eventFor: only on transitions; Warning into bad phases, Normal on rec
   assertEquals(eventFor("Failed", "Running"), { type: "Normal", reason: "Recovered" });
   assertEquals(eventFor(undefined, "Running"), { type: "Normal", reason: "Running" });
   assertEquals(eventFor("Running", "Disabled"), undefined);
+  assertEquals(eventFor("Running", "NotInstalled"), { type: "Normal", reason: "NotInstalled" });
+  assertEquals(eventFor("NotInstalled", "NotInstalled"), undefined);
 });
