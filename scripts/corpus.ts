@@ -10,6 +10,7 @@
  *                                                      #   (or DIR/<owner>/<name>, a clone)
  *   deno run -A scripts/corpus.ts --only argocd/install-v3.5.1,flux/all-v2.9.4
  *   deno run -A scripts/corpus.ts --check              # render and compare with the committed files
+ *                                                      #   (checksum/* annotations of generated secrets aside)
  *
  * Helm chart dependencies are taken from their own repositories' release tags (`<chart>-<version>`, the
  * chart-releaser convention those repositories use), not from Helm repositories, so the script needs nothing
@@ -419,7 +420,8 @@ interface Doc {
 
 function parseDocs(text: string, namespace: string): Doc[] {
   const out: Doc[] = [];
-  for (const d of parseAllDocuments(text)) {
+  // YAML 1.1, as kubectl and Helm read manifests: `defaultMode: 0755` is octal, `on` a boolean
+  for (const d of parseAllDocuments(text, { version: "1.1" })) {
     if (d.errors.length) throw new Error(`YAML: ${d.errors[0]?.message}`);
     const obj = d.toJS() as Obj | null;
     if (!obj?.kind) continue;
@@ -633,7 +635,10 @@ async function renderInstall(
   ];
   const body = kept.map((d) => {
     const comment = d.derived ? `# Derived from ${d.derived}\n` : d.source ? `# Source: ${d.source}\n` : "";
-    return `---\n${comment}${stringify(d.obj, { lineWidth: 0, aliasDuplicateObjects: false })}`;
+    // written as YAML 1.1 too, so that 1.1 and 1.2 readers agree (numbers decimal, ambiguous strings quoted)
+    return `---\n${comment}${
+      stringify(d.obj, { lineWidth: 0, aliasDuplicateObjects: false, version: "1.1" })
+    }`;
   }).join("");
   return `${header.map((l) => `# ${l}`).join("\n")}\n${body}`;
 }
