@@ -202,7 +202,8 @@ Deno.test("discovery and not installed, through check and serve (a cluster with 
   const role = await Deno.readTextFile(
     new URL("../deploy/workload-rbac/namespaced-role.yaml", import.meta.url),
   );
-  for (const n of ["argocd", "flux-system"]) {
+  await seedCorpus(kc, await loadCorpus("istio/istiod-1.30.3"));
+  for (const n of ["argocd", "flux-system", "istio-system"]) {
     await lone.kubectl(["create", "namespace", n]);
     const applied = await lone.kubectl(["apply", "-f", "-"], { stdin: role.replaceAll("TOOL_NAMESPACE", n) });
     assertEquals(applied.code, 0, applied.stderr);
@@ -213,12 +214,17 @@ Deno.test("discovery and not installed, through check and serve (a cluster with 
   assertEquals(refused!.verdict.phase, "NotInstalled", refused!.verdict.message);
   assertStringIncludes(refused!.verdict.message ?? "", "other namespaces not searched");
   assertStringIncludes(refused!.verdict.message ?? "", "deploy/workload-rbac/clusterrole.yaml");
+  // istio-ingress (a default namespace of Istio's gateways) is not granted: left out, not an error
+  const [mesh] = await checkContext(limited, "lone", ["istio"], {});
+  assertEquals([mesh!.verdict.phase, mesh!.namespace], ["Running", "istio-system"], mesh!.verdict.message);
 
   // serve: the same answers, and an Integration of a tool on no cluster is NotInstalled (Ready False)
   const ns = "corpus-discovery";
-  const cp = await controlPlane(ns, { lone: yaml });
+  const cp = await controlPlane(ns, { lone: yaml, limited });
   await createIntegration(cp, ns, "argocd", { type: "argocd", targetClusters: ["lone"] });
   await createIntegration(cp, ns, "flux", { type: "flux", targetClusters: ["lone"] });
+  await createIntegration(cp, ns, "argocd-limited", { type: "argocd", targetClusters: ["limited"] });
+  await createIntegration(cp, ns, "istio-limited", { type: "istio", targetClusters: ["limited"] });
   const serve = await startServe({ kubeconfigPath: h.cluster("cp").kubeconfigPath, namespace: ns });
   try {
     await dumpOnFailure([serve], async () => {
@@ -229,6 +235,10 @@ Deno.test("discovery and not installed, through check and serve (a cluster with 
       assertEquals(absent.status?.healthy, "0/0");
       const ready = absent.status?.conditions?.find((x) => x.type === "Ready");
       assertEquals([ready?.status, ready?.reason], ["False", "ToolNotInstalled"]);
+      const notAllowed = await waitPhase(cp, ns, "argocd-limited", "NotInstalled", 30_000);
+      assertStringIncludes(notAllowed.status?.message ?? "", "other namespaces not searched");
+      const mesh = await waitPhase(cp, ns, "istio-limited", "Running", 30_000);
+      assertEquals(mesh.status?.healthy, "1/1");
       const get = await h.cluster("cp").kubectl(["get", "integrations", "-n", ns]);
       assert(/^flux\s+flux\s+NotInstalled\s+0\/0\s+/m.test(get.stdout), get.stdout);
       // still NotInstalled a while later: no flapping, no status churn
