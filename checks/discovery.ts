@@ -25,7 +25,8 @@ export function discoverySearched(type: ToolType): string {
 
 /**
  * The namespaces where `objects` (the result of the discovery lists, from any namespaces) hold a component
- * that identifies the tool, judged by the same table rules as the judges use.
+ * that identifies the tool, judged by the same table rules as the judges use; when there is one, also those
+ * holding only its other components (Istio's gateways or ambient DaemonSets beside an istiod elsewhere).
  */
 export function discoveredNamespaces(
   type: ToolType,
@@ -43,10 +44,13 @@ export function discoveredNamespaces(
     if (w.kind === "DaemonSet") s.daemonSets?.push(w.object);
     byNamespace.set(w.namespace, s);
   }
-  const found: string[] = [];
+  const identifying: string[] = [];
+  const others: string[] = [];
   for (const [namespace, snapshot] of byNamespace) {
     const assigned = assignWorkloads(specs, snapshot);
-    if (specs.some((c) => c.identifies && (assigned.get(c.name)?.length ?? 0) > 0)) found.push(namespace);
+    const has = (c: { name: string }) => (assigned.get(c.name)?.length ?? 0) > 0;
+    if (specs.some((c) => c.identifies && has(c))) identifying.push(namespace);
+    else if (specs.some(has)) others.push(namespace);
   }
-  return found.sort();
+  return identifying.length ? [...identifying, ...others].sort() : [];
 }

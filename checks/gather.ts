@@ -152,8 +152,11 @@ export interface GatherToolOptions {
   overrides?: readonly ComponentOverride[];
   /** Where to look (`toolNamespaces`). */
   namespaces: ToolNamespaces;
-  /** Look elsewhere by labels when the tool is not in its default namespaces (never for configured ones). */
-  discover: boolean;
+  /**
+   * Look elsewhere by labels when the tool is not in its default namespaces (never for configured ones):
+   * true runs `discover`; a function supplies the answer instead (serve's poll mode reuses a cached one).
+   */
+  discover: boolean | (() => Promise<DiscoveryOutcome>);
   /** Deadline of the whole gather (every namespace and the discovery). */
   timeoutMs: number;
   signal?: AbortSignal;
@@ -195,7 +198,9 @@ export async function gatherTool(reader: WorkloadReader, o: GatherToolOptions): 
   // the first namespace is never optional, so at least one was read
   let snapshot = mergeSnapshots(read);
   if (!o.discover || o.namespaces.configured || toolFound(o.type, snapshot, overrides)) return { snapshot };
-  const discovery = await discover(reader, { type: o.type, overrides, timeoutMs: left(), signal: o.signal });
+  const discovery = typeof o.discover === "function"
+    ? await o.discover()
+    : await discover(reader, { type: o.type, overrides, timeoutMs: left(), signal: o.signal });
   const have = new Set(read.map((p) => p.namespace));
   const more = await Promise.all(discovery.found.filter((ns) => !have.has(ns)).map(one));
   if (more.length) snapshot = mergeSnapshots([...read, ...more]);

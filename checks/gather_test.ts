@@ -325,3 +325,33 @@ Deno.test("discover: nothing found; a 403 on every cluster-wide list is an answe
     "list deployments in all namespaces: 403 Forbidden: grant list on deployments cluster-wide",
   );
 });
+
+Deno.test("gatherTool: a gateway alone in a default namespace does not stop the search for istiod elsewhere", async () => {
+  const gateway: V1Deployment = {
+    metadata: { name: "istio-ingress", labels: { app: "istio-ingress", istio: "ingress" } },
+    spec: { replicas: 1 } as V1Deployment["spec"],
+    status: { replicas: 1, availableReplicas: 1, readyReplicas: 1, updatedReplicas: 1 },
+  };
+  const { reader } = clusterReader({ "istio-ingress": [gateway], "mesh-control": [istiod("mesh-control")] });
+  const { snapshot, discovery } = await gatherTool(reader, {
+    type: "istio",
+    namespaces: istioDefaults,
+    discover: true,
+    timeoutMs: 1000,
+  });
+  assertEquals(discovery?.found, ["istio-ingress", "mesh-control"]);
+  assertEquals(snapshot.namespaces, ["istio-system", "istio-ingress", "mesh-control"]);
+  assertEquals(snapshot.deployments.map((d) => d.metadata?.name).sort(), ["istio-ingress", "istiod"]);
+});
+
+Deno.test("gatherTool: a discovery answer may be supplied (serve's cache) instead of listed", async () => {
+  const { reader, calls } = clusterReader({ "mesh-control": [istiod("mesh-control")] });
+  const { discovery } = await gatherTool(reader, {
+    type: "istio",
+    namespaces: istioDefaults,
+    discover: () => Promise.resolve({ searched: "cached", found: ["mesh-control"] }),
+    timeoutMs: 1000,
+  });
+  assertEquals(discovery?.searched, "cached");
+  assert(!calls.some((c) => c.startsWith("all ")), calls.join("; "));
+});

@@ -1054,12 +1054,22 @@ Deno.test("judgeCluster: several namespaces ⇒ workloads named namespace/name, 
   assertEquals(got.phase, "Degraded");
   assertEquals(got.message, "istio-ingress/istio-ingressgateway: 0/1 available");
   assertEquals(got.components?.find((x) => x.name === "istiod")?.workload, "istio-system/istiod");
-  const noIstiod = judgeCluster({
+  const noGateway = judgeCluster({
+    cluster: "c",
+    type: "istio",
+    snapshot: { ...snapshot, deployments: snapshot.deployments.slice(0, 1) },
+  });
+  assertEquals(
+    noGateway.components?.find((x) => x.name === "istio-egressgateway")?.message,
+    "istio-egressgateway: no Deployment found in namespaces istio-system, istio-ingress",
+  );
+  // a gateway alone is not an Istio install (istiod may run elsewhere: discovery looks for it)
+  const gatewayOnly = judgeCluster({
     cluster: "c",
     type: "istio",
     snapshot: { ...snapshot, deployments: [gateway] },
   });
-  assertEquals(noIstiod.message, "istiod: no Deployment found in namespaces istio-system, istio-ingress");
+  assertEquals(gatewayOnly.phase, "NotInstalled");
 });
 
 Deno.test("judgeCluster: required only where installed — argocd-server and its endpoints, haproxy", () => {

@@ -117,13 +117,18 @@ function flux(name: string, required: boolean): ComponentRule {
   };
 }
 
-/** The istioctl-style gateways (charts/gateways/istio-ingress|egress): `istio: <direction>gateway`. */
+/**
+ * The istioctl-style gateways (charts/gateways/istio-ingress|egress): `istio: <direction>gateway`. Gateways
+ * do not identify an Istio install: a default namespace holding only a gateway (istio-ingress) while istiod
+ * runs elsewhere must still lead to discovery of istiod.
+ */
 function gateway(direction: "ingress" | "egress"): ComponentRule {
   const name = `istio-${direction}gateway`;
   return {
     name,
     kinds: ["Deployment"],
     required: false,
+    identifies: false,
     group: "gateway",
     selectors: [labels({ istio: `${direction}gateway` }), labels({ app: name })],
     names: [{ exact: name }, { suffix: `${direction}gateway` }],
@@ -307,6 +312,7 @@ export const TOOL_TABLES: Readonly<Record<ToolType, ToolTable>> = {
     defaultNamespaces: ["istio-system", "istio-ingress"],
     discovery: [
       // istiod (istio=pilot) and every gateway carry the `istio` label; the ambient DaemonSets part-of=istio
+      // (they count where istiod was found somewhere: GKE wants istio-cni in kube-system)
       { kind: "Deployment", labelSelector: "istio" },
       { kind: "DaemonSet", labelSelector: `${PART_OF}=istio` },
     ],
@@ -328,6 +334,7 @@ export const TOOL_TABLES: Readonly<Record<ToolType, ToolTable>> = {
         name: "istio-gateway",
         kinds: ["Deployment"],
         required: false,
+        identifies: false,
         quietIfMissing: true,
         group: "gateway",
         selectors: [{
@@ -345,6 +352,7 @@ export const TOOL_TABLES: Readonly<Record<ToolType, ToolTable>> = {
         kinds: ["DaemonSet"],
         required: true,
         requiredIfFound: "ztunnel",
+        identifies: false,
         selectors: [labels({ [K8S_NAME]: "ztunnel" }), labels({ app: "ztunnel" })],
         names: [{ exact: "ztunnel" }],
       },
@@ -354,6 +362,7 @@ export const TOOL_TABLES: Readonly<Record<ToolType, ToolTable>> = {
         kinds: ["DaemonSet"],
         required: true,
         requiredIfFound: "istio-cni",
+        identifies: false,
         selectors: [labels({ "k8s-app": "istio-cni-node" }), labels({ [K8S_NAME]: "istio-cni" })],
         names: [{ exact: "istio-cni-node" }],
       },

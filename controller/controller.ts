@@ -437,7 +437,8 @@ export class Controller {
               type,
               overrides,
               namespaces,
-              discover: true,
+              // the same cached discovery as watch mode: a missing tool costs its lists every 5 min at most
+              discover: () => this.discovered(conn, type, interval, now),
               timeoutMs: timeout,
             })
               .then(({ snapshot, discovery }) => {
