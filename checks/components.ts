@@ -17,8 +17,9 @@ export interface ComponentSpec {
   group?: string;
   /** Table rule: alternative label selectors, tried first... */
   selectors: readonly LabelSelector[];
-  /** ...then names. */
+  /** ...then names and these broader selectors. */
   names: readonly NameMatcher[];
+  fallbackSelectors?: readonly LabelSelector[];
   /** An override's explicit rule, replacing selectors and names; when both fields are set, both must match. */
   explicit?: { selector?: LabelSelector; workloadName?: string };
 }

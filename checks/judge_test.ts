@@ -1104,3 +1104,21 @@ Deno.test("judgeCluster: an override's explicit required drops the table's 'requ
   });
   assertEquals([got.phase, got.reason], ["Failed", "RequiredComponentMissing"]);
 });
+
+Deno.test("judgeCluster: an argocd-operator (OpenShift GitOps) install, workloads named <ArgoCD>-<component>", () => {
+  const operator = JSON.parse(
+    JSON.stringify(argocd).replaceAll('"argocd-', '"openshift-gitops-'),
+  ) as Snapshot;
+  const got = judgeCluster({ cluster: "c", type: "argocd", snapshot: operator });
+  assertEquals(got.phase, "Running", got.message);
+  const byName = Object.fromEntries((got.components ?? []).map((x) => [x.name, x.workload]));
+  assertEquals(byName["argocd-server"], "openshift-gitops-server");
+  assertEquals(byName["argocd-application-controller"], "openshift-gitops-application-controller");
+  assertEquals(byName["argocd-server-endpoints"], "openshift-gitops-server");
+  const down = judgeCluster({
+    cluster: "c",
+    type: "argocd",
+    snapshot: withAvailable(operator, "openshift-gitops-repo-server", 0),
+  });
+  assertEquals([down.phase, down.message], ["Failed", "openshift-gitops-repo-server: 0/2 available"]);
+});

@@ -64,7 +64,7 @@ export function candidates(snapshot: Snapshot): Candidate[] {
 /**
  * The workloads of each component (by component name, sorted by workload). A workload is claimed by the
  * first rule that finds it, in three rounds: overrides' explicit rules; the tables' label selectors; then, for
- * components still without a workload, the tables' name patterns. So `argocd-redis` never takes
+ * components still without a workload, the tables' name patterns and fallback selectors. So `argocd-redis` never takes
  * `argocd-redis-ha-haproxy`, and a labelled workload is never taken by another component's name pattern.
  */
 export function assignWorkloads(
@@ -96,7 +96,9 @@ function assign(components: readonly ComponentSpec[], all: readonly Candidate[])
   }
   for (const c of components) {
     if (c.explicit || (assigned.get(c.name)?.length ?? 0) > 0) continue;
-    claim(c, (w) => c.names.some((m) => (!m.kinds || m.kinds.includes(w.kind)) && nameMatches(m, w.name)));
+    claim(c, (w) =>
+      c.names.some((m) => (!m.kinds || m.kinds.includes(w.kind)) && nameMatches(m, w.name)) ||
+      (c.fallbackSelectors ?? []).some((sel) => w.labels.some((l) => labelSelectorMatches(sel, l))));
   }
   return { assigned, claimed };
 }

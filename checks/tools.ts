@@ -52,6 +52,8 @@ export interface ComponentRule {
   selectors: readonly LabelSelector[];
   /** Tried only when no selector matched anything. */
   names: readonly NameMatcher[];
+  /** Broader selectors, tried with `names` (a Service labelled like several: the operator's `<cr>-server`). */
+  fallbackSelectors?: readonly LabelSelector[];
 }
 
 /** A workload of the tool's namespaces that belongs to no component, on purpose. */
@@ -94,14 +96,18 @@ function labels(matchLabels: Record<string, string>): LabelSelector {
   return { matchLabels };
 }
 
-/** Argo CD component named `argocd-<short>`, labelled `app.kubernetes.io/name: argocd-<short>` (install.yaml and chart). */
+/**
+ * Argo CD component named `argocd-<short>`, labelled `app.kubernetes.io/name: argocd-<short>` (install.yaml and
+ * the chart), or `app.kubernetes.io/component: <short>` + `part-of: argocd` (also argocd-operator / OpenShift
+ * GitOps, whose workloads are named `<ArgoCD name>-<short>`).
+ */
 function argo(short: string, kinds: readonly WorkloadKind[], required: boolean): ComponentRule {
   const name = `argocd-${short}`;
   return {
     name,
     kinds,
     required,
-    selectors: [labels({ [K8S_NAME]: name })],
+    selectors: [labels({ [K8S_NAME]: name }), labels({ [COMPONENT]: short, [PART_OF]: "argocd" })],
     names: [{ exact: name }, { suffix: name }],
   };
 }
@@ -166,6 +172,8 @@ export const TOOL_TABLES: Readonly<Record<ToolType, ToolTable>> = {
         requiredIfFound: "argocd-server",
         selectors: [labels({ [K8S_NAME]: "argocd-server" })],
         names: [{ exact: "argocd-server" }, { suffix: "argocd-server" }],
+        // argocd-operator: <cr>-server (and <cr>-server-metrics, the same pods)
+        fallbackSelectors: [labels({ [COMPONENT]: "server", [PART_OF]: "argocd" })],
       },
       {
         // HA only: every component reaches redis through haproxy (install: argocd-redis-ha-haproxy; chart's
@@ -247,6 +255,8 @@ export const TOOL_TABLES: Readonly<Record<ToolType, ToolTable>> = {
           labels({ app: "kube-prometheus-stack-operator" }),
           labels({ [K8S_NAME]: "kube-prometheus-stack-prometheus-operator" }),
           labels({ [K8S_NAME]: "prometheus-operator" }),
+          // kube-prometheus-stack with nameOverride (app: <name>-operator)
+          labels({ [COMPONENT]: "prometheus-operator" }),
         ],
         names: [
           { exact: "prometheus-operator" },
