@@ -62,11 +62,10 @@ interface Meta {
 }
 
 /** A verdict builder for one workload: name and numbers fixed, status/reason/detail per rule. */
-function builder(kind: Kind, ref: string, available: number, desired: number, unit = "available") {
+function builder(kind: Kind, ref: string, available: number, desired: number) {
   const ready = `${available}/${desired}`;
   return {
     ready,
-    unit,
     verdict(status: Verdict["status"], reason: string, detail: string): Verdict {
       return { kind, workload: ref, status, reason, ready, available, desired, message: `${ref}: ${detail}` };
     },
@@ -151,7 +150,9 @@ export function judgeDeployment(d: V1Deployment, ref = d.metadata?.name ?? ""): 
     );
   }
   if (replicas > desired || updated > available || unavailable > 0) {
-    const extra = replicas > desired ? `${replicas} replicas for ${desired} desired` : `${replicas} replicas`;
+    const extra = replicas > desired
+      ? `${replicas} replicas for ${desired} desired`
+      : `${replicas} ${replicas === 1 ? "replica" : "replicas"}`;
     const notReady = Math.max(unavailable, updated - available, replicas - available);
     return b.verdict(
       "Degraded",

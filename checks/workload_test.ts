@@ -515,7 +515,7 @@ const kstatusCases: (Case<V1Deployment | V1StatefulSet | V1DaemonSet> & { judge:
       status: "Degraded",
       reason: "RolloutInProgress",
       ready: "1/1",
-      message: "argocd-repo-server: rollout in progress, 1 replicas, 1 unavailable " +
+      message: "argocd-repo-server: rollout in progress, 1 replica, 1 unavailable " +
         "(new pods not ready, old ones still serve), 1/1 available",
     },
     {

@@ -23,7 +23,6 @@ import {
   type LoadedInstall,
   servicesOf,
   type Workload,
-  workloadsOf,
   workloadStatus,
 } from "../fixtures/corpus.ts";
 
@@ -132,9 +131,4 @@ export async function seedCorpus(kc: KubeConfig, loaded: LoadedInstall): Promise
       await writeStatus(w, breakage);
     },
   };
-}
-
-/** Every workload of the install, for callers that iterate. */
-export function workloadKeys(loaded: LoadedInstall): string[] {
-  return workloadsOf(loaded.objects).map(keyOf);
 }
