@@ -126,7 +126,12 @@ export function buildProgram(io: Io, run: (p: Promise<number>) => Promise<void>)
     .description("judge the tools on local kubeconfig contexts directly (no controller or CRDs needed)")
     .option("--all-contexts", "check every context of the kubeconfig")
     .option("--type <types>", "tool types, comma-separated (default: all four)", typesFlag)
-    .option("--tool-namespace <namespace>", "namespace the tools run in (default: per tool)")
+    .option(
+      "--tool-namespace <[tool=]ns[,ns]>",
+      "namespaces of one tool (argocd=gitops; istio=istio-system,istio-ingress), or of every tool; repeatable " +
+        "(default: each tool's own, then found anywhere by its labels)",
+      repeat,
+    )
     .addOption(
       new Option("--timeout <duration>", "deadline per context").argParser(durationFlag).default(
         10_000,

@@ -15,9 +15,12 @@ export const INTEGRATION_PHASES = [
   "Failed",
   "Unknown",
   "Disabled",
+  "NotInstalled",
 ] as const;
 export const COMPONENT_STATUSES = ["Healthy", "Degraded", "Unhealthy", "Missing"] as const;
-export const WORKLOAD_KINDS = ["Deployment", "StatefulSet", "Service"] as const;
+export const WORKLOAD_KINDS = ["Deployment", "StatefulSet", "DaemonSet", "Service"] as const;
+/** How many namespaces one Integration may name for its tool (each is a watch per kind on every target). */
+export const MAX_TOOL_NAMESPACES = 16;
 
 /** Go duration strings as kube-apiserver's CEL `duration()` understands them (`30s`, `1m30s`, `1h`). */
 export const DURATION_PATTERN = "^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$";
@@ -172,7 +175,18 @@ export const integrationSpecSchema = {
           type: "string",
           maxLength: 63,
           pattern: DNS_LABEL,
-          description: "Namespace of the tool on the workload clusters (default per tool).",
+          description:
+            "Namespace of the tool on the workload clusters. Unset (and no namespaces): the tool's default " +
+            "namespaces, then discovery by the install's labels in every namespace (needs cluster-wide list).",
+        },
+        namespaces: {
+          type: "array",
+          maxItems: MAX_TOOL_NAMESPACES,
+          items: { type: "string", minLength: 1, maxLength: 63, pattern: DNS_LABEL },
+          "x-kubernetes-list-type": "set",
+          description:
+            "Several namespaces of the tool (e.g. istiod in istio-system and a gateway in istio-ingress); " +
+            "judged together. Combined with namespace when both are set. No discovery when set.",
         },
         healthCheckInterval: {
           type: "string",
@@ -246,7 +260,11 @@ export const integrationStatusSchema = {
   properties: {
     observedGeneration: { type: "integer", format: "int64" },
     phase: { type: "string", enum: INTEGRATION_PHASES },
-    healthy: { type: "string", description: "healthy/targets, for the HEALTHY column" },
+    healthy: {
+      type: "string",
+      description:
+        "healthy/targets, for the HEALTHY column (targets where the tool is not installed not counted)",
+    },
     message: { type: "string" },
     summary: {
       type: "object",
@@ -256,6 +274,7 @@ export const integrationStatusSchema = {
         degraded: { type: "integer" },
         failed: { type: "integer" },
         unknown: { type: "integer" },
+        notInstalled: { type: "integer", description: "targets where the tool is not installed" },
       },
     },
     conditions: conditionsSchema,

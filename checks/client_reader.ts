@@ -41,8 +41,22 @@ export function clientNodeReader(kc: KubeConfig): WorkloadReader {
     async listStatefulSets(namespace, signal) {
       return (await apps.listNamespacedStatefulSet({ namespace }, withSignal(signal))).items;
     },
+    async listDaemonSets(namespace, signal) {
+      return (await apps.listNamespacedDaemonSet({ namespace }, withSignal(signal))).items;
+    },
     async listEndpointSlices(namespace, signal) {
       return (await discovery.listNamespacedEndpointSlice({ namespace }, withSignal(signal))).items;
+    },
+    async listAllNamespaces(kind, labelSelector, signal) {
+      const q = { labelSelector };
+      switch (kind) {
+        case "Deployment":
+          return (await apps.listDeploymentForAllNamespaces(q, withSignal(signal))).items;
+        case "StatefulSet":
+          return (await apps.listStatefulSetForAllNamespaces(q, withSignal(signal))).items;
+        case "DaemonSet":
+          return (await apps.listDaemonSetForAllNamespaces(q, withSignal(signal))).items;
+      }
     },
   };
 }

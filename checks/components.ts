@@ -7,19 +7,29 @@ export interface ComponentSpec {
   /** Accepted kinds; the first is reported when nothing matched. */
   kinds: readonly WorkloadKind[];
   required: boolean;
-  /** Table rule: alternative matchLabels, tried first... */
-  selectors: readonly Readonly<Record<string, string>>[];
-  /** ...then names. */
+  /** Required only when the component of this name was found (see ComponentRule). */
+  requiredIfFound?: string;
+  /** Finding it means the tool is installed (table default true). */
+  identifies: boolean;
+  /** Not listed as "optional not installed" when missing (see ComponentRule). */
+  quietIfMissing?: boolean;
+  /** Alternatives of one kind (see ComponentRule). */
+  group?: string;
+  /** Table rule: alternative label selectors, tried first... */
+  selectors: readonly LabelSelector[];
+  /** ...then names and these broader selectors. */
   names: readonly NameMatcher[];
+  fallbackSelectors?: readonly LabelSelector[];
   /** An override's explicit rule, replacing selectors and names; when both fields are set, both must match. */
   explicit?: { selector?: LabelSelector; workloadName?: string };
 }
 
 /**
  * Table components in table order (minus `ignore`d ones), then the overrides that name no table component,
- * in their order. An override of a table component replaces its `kind`, `required` and matching rule (when
- * `selector` or `workloadName` is set) field by field. An extra component defaults to kind Deployment,
- * required true, and the workload named like the component when neither `selector` nor `workloadName` is set.
+ * in their order. An override of a table component replaces its `kind`, `required` (an explicit `required`
+ * also drops the table's "required only if found") and matching rule (when `selector` or `workloadName` is
+ * set) field by field. An extra component defaults to kind Deployment, required true, and the workload named
+ * like the component when neither `selector` nor `workloadName` is set; it identifies the tool.
  */
 export function resolveComponents(
   type: ToolType,
@@ -30,16 +40,17 @@ export function resolveComponents(
   const out: ComponentSpec[] = [];
   for (const rule of table) {
     const o = byName.get(rule.name);
+    const spec: ComponentSpec = { ...rule, identifies: rule.identifies ?? true };
     if (!o) {
-      out.push({ ...rule });
+      out.push(spec);
       continue;
     }
     if (o.ignore) continue;
-    const spec: ComponentSpec = {
-      ...rule,
-      kinds: o.kind ? [o.kind] : rule.kinds,
-      required: o.required ?? rule.required,
-    };
+    if (o.kind) spec.kinds = [o.kind];
+    if (o.required !== undefined) {
+      spec.required = o.required;
+      delete spec.requiredIfFound;
+    }
     const explicit = explicitRule(o);
     if (explicit) spec.explicit = explicit;
     out.push(spec);
@@ -51,6 +62,7 @@ export function resolveComponents(
       name: o.name,
       kinds: [o.kind ?? "Deployment"],
       required: o.required ?? true,
+      identifies: true,
       selectors: [],
       names: [],
       explicit: explicitRule(o) ?? { workloadName: o.name },

@@ -1,11 +1,11 @@
-import type { V1Deployment, V1EndpointSlice, V1StatefulSet } from "@kubernetes/client-node";
+import type { V1DaemonSet, V1Deployment, V1EndpointSlice, V1StatefulSet } from "@kubernetes/client-node";
 import { loadFixture } from "../tests/fixtures/load.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../tests/support/assert.ts";
-import { gather, GatherError, type WorkloadReader } from "./gather.ts";
+import { discover, gather, GatherError, gatherTool, type WorkloadReader } from "./gather.ts";
 
 const fixture = await loadFixture("tools/argocd/install.yaml");
 
-type Call = "deployments" | "statefulsets" | "endpointslices";
+type Call = "deployments" | "statefulsets" | "daemonsets" | "endpointslices";
 
 /** A reader over the fixture that records calls; `behave` may replace a call's answer. */
 function fakeReader(behave: Partial<Record<Call, (signal: AbortSignal) => Promise<unknown>>> = {}) {
@@ -18,8 +18,10 @@ function fakeReader(behave: Partial<Record<Call, (signal: AbortSignal) => Promis
   const reader: WorkloadReader = {
     listDeployments: (ns, signal) => answer<V1Deployment>("deployments", ns, signal, fixture.deployments),
     listStatefulSets: (ns, signal) => answer<V1StatefulSet>("statefulsets", ns, signal, fixture.statefulSets),
+    listDaemonSets: (ns, signal) => answer<V1DaemonSet>("daemonsets", ns, signal, []),
     listEndpointSlices: (ns, signal) =>
       answer<V1EndpointSlice>("endpointslices", ns, signal, fixture.endpointSlices),
+    listAllNamespaces: () => Promise.reject(new Error("not used")),
   };
   return { reader, calls };
 }
@@ -45,13 +47,22 @@ Deno.test("gather: Argo CD needs three lists, one call each, in the namespace as
   });
 });
 
-Deno.test("gather: tools without endpoints skip the EndpointSlice list", async () => {
-  for (const types of ["flux", "prometheus", ["istio", "flux"]] as const) {
+Deno.test("gather: tools without endpoints skip the EndpointSlice list; DaemonSets only for those with some", async () => {
+  const cases = [
+    [["flux"], ["deployments", "statefulsets"]],
+    [["prometheus"], ["daemonsets", "deployments", "statefulsets"]],
+    [["istio", "flux"], ["daemonsets", "deployments", "statefulsets"]],
+  ] as const;
+  for (const [types, lists] of cases) {
     const { reader, calls } = fakeReader();
-    const snapshot = await gather(reader, { namespace: "ns", types: [...[types].flat()], timeoutMs: 1000 });
-    assertEquals(calls.map((c) => c.what).sort(), ["deployments", "statefulsets"]);
+    const snapshot = await gather(reader, { namespace: "ns", types: [...types], timeoutMs: 1000 });
+    assertEquals(calls.map((c) => c.what).sort(), [...lists]);
     assertEquals("endpointSlices" in snapshot, false);
+    assertEquals("daemonSets" in snapshot, lists.length === 3);
   }
+  const forced = fakeReader();
+  await gather(forced.reader, { namespace: "ns", types: "flux", timeoutMs: 1000, withDaemonSets: true });
+  assertEquals(forced.calls.map((c) => c.what).sort(), ["daemonsets", "deployments", "statefulsets"]);
 });
 
 Deno.test("gather: several tools in one namespace share the calls; withEndpoints forces the list", async () => {
@@ -200,4 +211,146 @@ Deno.test("gather: GatherError is an Error with name, reason and cause", () => {
   assert(err instanceof Error);
   assertEquals([err.name, err.reason, err.message, err.cause], ["GatherError", "Timeout", "slow", cause]);
   assertStringIncludes(String(err), "GatherError: slow");
+});
+
+// ------------------------------------------------------------------ gatherTool: namespaces and discovery
+
+/** A reader over per-namespace Deployments; `denied` namespaces answer 403; cluster-wide lists as given. */
+function clusterReader(
+  byNamespace: Record<string, V1Deployment[]>,
+  o: { denied?: string[]; allDenied?: boolean } = {},
+) {
+  const calls: string[] = [];
+  const forbidden = () => Promise.reject(Object.assign(new Error("HTTP-Code: 403"), { code: 403 }));
+  const list = <T>(what: string, ns: string, items: T[]) => {
+    calls.push(`${what} ${ns}`);
+    return o.denied?.includes(ns) ? forbidden() : Promise.resolve(structuredClone(items));
+  };
+  const reader: WorkloadReader = {
+    listDeployments: (ns) => list("deployments", ns, byNamespace[ns] ?? []),
+    listStatefulSets: (ns) => list("statefulsets", ns, []),
+    listDaemonSets: (ns) => list("daemonsets", ns, []),
+    listEndpointSlices: (ns) => list("endpointslices", ns, []),
+    listAllNamespaces: (kind, selector) => {
+      calls.push(`all ${kind} ${selector}`);
+      if (o.allDenied) return forbidden();
+      const all = Object.entries(byNamespace).flatMap(([ns, ds]) =>
+        ds.map((d) => ({ ...structuredClone(d), metadata: { ...d.metadata, namespace: ns } }))
+      );
+      return Promise.resolve(kind === "Deployment" ? all : []);
+    },
+  };
+  return { reader, calls };
+}
+
+const istiod = (ns: string): V1Deployment => ({
+  metadata: { name: "istiod", namespace: ns, labels: { app: "istiod", istio: "pilot" } },
+  spec: { replicas: 1 } as V1Deployment["spec"],
+  status: { replicas: 1, availableReplicas: 1, readyReplicas: 1, updatedReplicas: 1 },
+});
+const istioDefaults = {
+  namespaces: ["istio-system", "istio-ingress"],
+  configured: false,
+  optional: ["istio-ingress"],
+};
+
+Deno.test("gatherTool: an optional default namespace the RBAC refuses is left out; a required one fails", async () => {
+  const { reader } = clusterReader({ "istio-system": [istiod("istio-system")] }, {
+    denied: ["istio-ingress"],
+  });
+  const { snapshot, discovery } = await gatherTool(reader, {
+    type: "istio",
+    namespaces: istioDefaults,
+    discover: true,
+    timeoutMs: 1000,
+  });
+  assertEquals([snapshot.namespace, snapshot.namespaces, discovery], ["istio-system", undefined, undefined]);
+  assertEquals(snapshot.deployments.map((d) => d.metadata?.name), ["istiod"]);
+  const denied = clusterReader({}, { denied: ["mesh"] });
+  const err = await assertRejects(() =>
+    gatherTool(denied.reader, {
+      type: "istio",
+      namespaces: { namespaces: ["mesh"], configured: true, optional: [] },
+      discover: true,
+      timeoutMs: 1000,
+    })
+  );
+  assertEquals((err as GatherError).reason, "Forbidden");
+});
+
+Deno.test("gatherTool: not in its default namespaces ⇒ found by its labels elsewhere, and read there", async () => {
+  const { reader, calls } = clusterReader({ "mesh-control": [istiod("mesh-control")], other: [] });
+  const { snapshot, discovery } = await gatherTool(reader, {
+    type: "istio",
+    namespaces: istioDefaults,
+    discover: true,
+    timeoutMs: 1000,
+  });
+  assertEquals(discovery?.found, ["mesh-control"]);
+  assertEquals(snapshot.namespaces, ["istio-system", "istio-ingress", "mesh-control"]);
+  assertEquals(snapshot.deployments.map((d) => d.metadata?.name), ["istiod"]);
+  assert(calls.includes("all Deployment istio"), calls.join("; "));
+  assert(calls.includes("all DaemonSet app.kubernetes.io/part-of=istio"), calls.join("; "));
+  assert(calls.includes("deployments mesh-control"));
+});
+
+Deno.test("gatherTool: configured namespaces are never widened by discovery; found tools need none", async () => {
+  for (const namespaces of [{ namespaces: ["mesh"], configured: true, optional: [] }, istioDefaults]) {
+    const { reader, calls } = clusterReader({
+      mesh: [istiod("mesh")],
+      "istio-system": [istiod("istio-system")],
+    });
+    const { discovery } = await gatherTool(reader, {
+      type: "istio",
+      namespaces,
+      discover: true,
+      timeoutMs: 1000,
+    });
+    assertEquals(discovery, undefined);
+    assert(!calls.some((c) => c.startsWith("all ")), calls.join("; "));
+  }
+});
+
+Deno.test("discover: nothing found; a 403 on every cluster-wide list is an answer that says so", async () => {
+  const none = await discover(clusterReader({}).reader, { type: "argocd", timeoutMs: 1000 });
+  assertEquals(none, { searched: "Deployments labelled app.kubernetes.io/part-of=argocd", found: [] });
+  const denied = await discover(clusterReader({}, { allDenied: true }).reader, {
+    type: "argocd",
+    timeoutMs: 1000,
+  });
+  assertEquals(denied.found, []);
+  assertEquals(
+    denied.forbidden,
+    "list deployments in all namespaces: 403 Forbidden: grant list on deployments cluster-wide",
+  );
+});
+
+Deno.test("gatherTool: a gateway alone in a default namespace does not stop the search for istiod elsewhere", async () => {
+  const gateway: V1Deployment = {
+    metadata: { name: "istio-ingress", labels: { app: "istio-ingress", istio: "ingress" } },
+    spec: { replicas: 1 } as V1Deployment["spec"],
+    status: { replicas: 1, availableReplicas: 1, readyReplicas: 1, updatedReplicas: 1 },
+  };
+  const { reader } = clusterReader({ "istio-ingress": [gateway], "mesh-control": [istiod("mesh-control")] });
+  const { snapshot, discovery } = await gatherTool(reader, {
+    type: "istio",
+    namespaces: istioDefaults,
+    discover: true,
+    timeoutMs: 1000,
+  });
+  assertEquals(discovery?.found, ["istio-ingress", "mesh-control"]);
+  assertEquals(snapshot.namespaces, ["istio-system", "istio-ingress", "mesh-control"]);
+  assertEquals(snapshot.deployments.map((d) => d.metadata?.name).sort(), ["istio-ingress", "istiod"]);
+});
+
+Deno.test("gatherTool: a discovery answer may be supplied (serve's cache) instead of listed", async () => {
+  const { reader, calls } = clusterReader({ "mesh-control": [istiod("mesh-control")] });
+  const { discovery } = await gatherTool(reader, {
+    type: "istio",
+    namespaces: istioDefaults,
+    discover: () => Promise.resolve({ searched: "cached", found: ["mesh-control"] }),
+    timeoutMs: 1000,
+  });
+  assertEquals(discovery?.searched, "cached");
+  assert(!calls.some((c) => c.startsWith("all ")), calls.join("; "));
 });

@@ -1,12 +1,14 @@
 /** Pure verdict on one tool on one cluster: components from the tool table (+ overrides) judged on a snapshot. */
 import type { ClusterStatus, ComponentOverride, ComponentStatus, ToolType } from "../api/types.ts";
 import { type ComponentSpec, resolveComponents } from "./components.ts";
+import type { DiscoveryOutcome } from "./discovery.ts";
 import { judgeEndpoints } from "./endpoints.ts";
 import { assignWorkloads, type Candidate } from "./match.ts";
 import { CLUSTER_REASONS as C, COMPONENT_REASONS as R } from "./reasons.ts";
-import type { Snapshot } from "./snapshot.ts";
+import { type Snapshot, snapshotNamespaces } from "./snapshot.ts";
+import { TOOL_TABLES } from "./tools.ts";
 import type { Verdict } from "./verdict.ts";
-import { judgeDeployment, judgeStatefulSet } from "./workload.ts";
+import { judgeDaemonSet, judgeDeployment, judgeStatefulSet } from "./workload.ts";
 
 export interface JudgeInput {
   /** Cluster name as shown in status (the target's clusterName). */
@@ -15,44 +17,68 @@ export interface JudgeInput {
   snapshot: Snapshot;
   /** spec.config.components */
   overrides?: readonly ComponentOverride[];
+  /**
+   * How the snapshot's namespaces were chosen, for messages: a discovery that ran (the tool was not in its
+   * default namespaces) and what it found or why it could not look.
+   */
+  discovery?: DiscoveryOutcome;
 }
 
 const STATUS_RANK = { Healthy: 0, Degraded: 1, Unhealthy: 2, Missing: 3 } as const;
 
 /**
- * Judge one cluster. Phase: a required component Missing/Unhealthy ⇒ `Failed`; else a required one Degraded or
- * an optional one Degraded/Unhealthy ⇒ `Degraded`; else `Running` (an optional component that is not installed
- * stays in `components` as Missing, required false, and does not degrade). The message is one line naming the
- * worst component, e.g. `argocd-repo-server: 0/2 available`.
+ * Judge one cluster. Nothing that identifies the tool found ⇒ `NotInstalled` (reason `ToolNotInstalled`, no
+ * components). Else: a required component Missing/Unhealthy ⇒ `Failed`; else a required one Degraded or an
+ * optional one Degraded/Unhealthy ⇒ `Degraded`; else `Running` (an optional component that is not installed
+ * stays in `components` as Missing, required false, and does not degrade). A component with `requiredIfFound`
+ * is required only when that component was found. Components that belong to other install shapes
+ * (`quietIfMissing`, `requiredIfFound`, a `group` another member of which was found) are left out when
+ * absent. The message is one line naming the worst component, e.g. `argocd-repo-server: 0/2 available`.
  *
  * A component matching several workloads (Prometheus shards, istiod revisions) gets the worst workload's
- * status, reason and message; `ready` is summed over all of them and `workload` lists them all, comma-separated.
+ * status, reason and message; `ready` is summed over all of them and `workload` lists them all, comma-separated
+ * (as `namespace/name` when the snapshot spans several namespaces).
  */
 export function judgeCluster(input: JudgeInput): ClusterStatus {
   const specs = resolveComponents(input.type, input.overrides);
   const assigned = assignWorkloads(specs, input.snapshot);
-  const components = specs.map((spec) => judgeComponent(spec, assigned.get(spec.name) ?? [], input.snapshot));
-  if (components.length === 0) {
+  const found = new Set(specs.filter((s) => (assigned.get(s.name)?.length ?? 0) > 0).map((s) => s.name));
+  if (specs.length === 0) {
     return {
       name: input.cluster,
       phase: "Running",
       reason: C.NoComponents,
       message: "no components to check (all ignored by spec.config.components)",
-      components,
+      components: [],
     };
   }
+  if (!specs.some((s) => s.identifies && found.has(s.name))) return notInstalled(input);
+  // parts of other install shapes (a mode, an extra, another gateway flavour) are not listed when absent
+  const groupsFound = new Set(specs.filter((s) => s.group && found.has(s.name)).map((s) => s.group));
+  const quiet = (s: ComponentSpec) =>
+    !found.has(s.name) && !!(
+      s.quietIfMissing ||
+      (s.requiredIfFound && !found.has(s.requiredIfFound)) ||
+      (s.group && groupsFound.has(s.group))
+    );
+  const components = specs.filter((spec) => !quiet(spec)).map((spec) => {
+    const required = spec.required && (spec.requiredIfFound === undefined || found.has(spec.requiredIfFound));
+    return judgeComponent({ ...spec, required }, assigned.get(spec.name) ?? [], input.snapshot);
+  });
   let worst = components[0] as ComponentStatus;
   for (const c of components) if (severity(c) > severity(worst)) worst = c;
   const sev = severity(worst);
   if (sev < 10) {
     const required = components.filter((c) => c.required).length;
-    const notInstalled = components.filter((c) => c.status === "Missing").map((c) => c.name);
-    const optional = notInstalled.length ? `; optional not installed: ${notInstalled.join(", ")}` : "";
+    const notInstalledParts = components.filter((c) => c.status === "Missing").map((c) => c.name);
+    const optional = notInstalledParts.length
+      ? `; optional not installed: ${notInstalledParts.join(", ")}`
+      : "";
     return {
       name: input.cluster,
       phase: "Running",
       reason: C.RequiredComponentsHealthy,
-      message: `${required}/${required} required components healthy${optional}`,
+      message: `${required}/${required} required components healthy${where(input)}${optional}`,
       components,
     };
   }
@@ -62,6 +88,44 @@ export function judgeCluster(input: JudgeInput): ClusterStatus {
     reason: clusterReason(worst),
     message: worst.message ?? worst.name,
     components,
+  };
+}
+
+/** " (found in namespace gitops)" when discovery placed the tool; nothing otherwise. */
+function where(input: JudgeInput): string {
+  const found = input.discovery?.found ?? [];
+  if (!found.length) return "";
+  return ` (found in namespace${found.length > 1 ? "s" : ""} ${found.join(", ")})`;
+}
+
+/** "namespace argocd" / "namespaces istio-system, istio-ingress". */
+export function namespacesText(namespaces: readonly string[]): string {
+  return `namespace${namespaces.length > 1 ? "s" : ""} ${namespaces.join(", ")}`;
+}
+
+/**
+ * The verdict when none of the tool's identifying components is found: phase NotInstalled, reason
+ * ToolNotInstalled, and a message that says where KSIT looked and, when discovery was refused, which RBAC
+ * or setting lets it look further.
+ */
+function notInstalled(input: JudgeInput): ClusterStatus {
+  const table = TOOL_TABLES[input.type];
+  const namespaces = snapshotNamespaces(input.snapshot);
+  const d = input.discovery;
+  let detail = `no ${table.displayName} workload in ${namespacesText(namespaces)}`;
+  if (d?.forbidden) {
+    detail += `; other namespaces not searched: ${d.forbidden} — to find it anywhere grant list on ` +
+      `deployments, statefulsets and daemonsets cluster-wide (deploy/workload-rbac/clusterrole.yaml), or set ` +
+      `the tool's namespaces`;
+  } else if (d) {
+    detail += `; none elsewhere either: searched ${d.searched}`;
+  }
+  return {
+    name: input.cluster,
+    phase: "NotInstalled",
+    reason: C.ToolNotInstalled,
+    message: `${input.type}: not installed (${detail})`,
+    components: [],
   };
 }
 
@@ -97,11 +161,13 @@ function judgeComponent(
   const verdicts: Verdict[] = matched.map((w) => {
     switch (w.kind) {
       case "Deployment":
-        return judgeDeployment(w.object);
+        return judgeDeployment(w.object, w.ref);
       case "StatefulSet":
-        return judgeStatefulSet(w.object);
+        return judgeStatefulSet(w.object, w.ref);
+      case "DaemonSet":
+        return judgeDaemonSet(w.object, w.ref);
       case "Service":
-        return judgeEndpoints(w.name, w.slices);
+        return judgeEndpoints(w.ref, w.slices);
     }
   });
   let worst = verdicts[0] as Verdict;
@@ -123,7 +189,7 @@ function judgeComponent(
 
 function missing(spec: ComponentSpec, snapshot: Snapshot): ComponentStatus {
   const kind = spec.kinds[0] ?? "Deployment";
-  const where = `in namespace ${snapshot.namespace}`;
+  const where = `in ${namespacesText(snapshotNamespaces(snapshot))}`;
   let message: string;
   if (kind === "Service") {
     const service = spec.explicit?.workloadName ?? firstExactName(spec) ?? spec.name;

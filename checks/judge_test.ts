@@ -362,15 +362,21 @@ const cases: Case[] = [
     message: "argo-argocd-repo-server: 0/1 available",
   },
   {
-    name: "argocd HA: redis is the redis-ha StatefulSet, never the haproxy",
+    name: "argocd HA: redis is the redis-ha StatefulSet, never the haproxy (which is required there)",
     type: "argocd",
     snapshot: argocdHa,
     phase: "Running",
     reason: "RequiredComponentsHealthy",
     message: `${
-      ALL_REQUIRED(4)
+      ALL_REQUIRED(5)
     }; optional not installed: argocd-applicationset-controller, argocd-notifications-controller`,
     components: {
+      "argocd-redis-ha-haproxy": {
+        kind: "Deployment",
+        workload: "argocd-redis-ha-haproxy",
+        required: true,
+        status: "Healthy",
+      },
       "argocd-redis": {
         kind: "StatefulSet",
         workload: "argocd-redis-ha-server",
@@ -386,7 +392,7 @@ const cases: Case[] = [
     phase: "Running",
     reason: "RequiredComponentsHealthy",
     message: `${
-      ALL_REQUIRED(4)
+      ALL_REQUIRED(5)
     }; optional not installed: argocd-applicationset-controller, argocd-notifications-controller`,
     components: { "argocd-redis": { workload: "argocd-redis-ha-server", status: "Healthy" } },
   },
@@ -396,7 +402,7 @@ const cases: Case[] = [
     snapshot: without(withoutLabels(argocdHa), "argocd-redis-ha-server"),
     phase: "Running",
     reason: "RequiredComponentsHealthy",
-    message: `${ALL_REQUIRED(4)}; optional not installed: argocd-redis, argocd-applicationset-controller, ` +
+    message: `${ALL_REQUIRED(5)}; optional not installed: argocd-redis, argocd-applicationset-controller, ` +
       "argocd-notifications-controller",
     components: { "argocd-redis": { status: "Missing", kind: "Deployment" } },
   },
@@ -617,7 +623,7 @@ const cases: Case[] = [
     snapshot: istioRev,
     phase: "Running",
     reason: "RequiredComponentsHealthy",
-    message: `${ALL_REQUIRED(1)}; optional not installed: istio-egressgateway`,
+    message: ALL_REQUIRED(1),
     components: {
       istiod: { workload: "istiod-1-22", status: "Healthy", message: "istiod-1-22: 1/1 available" },
     },
@@ -628,7 +634,7 @@ const cases: Case[] = [
     snapshot: withoutLabels(istioRev),
     phase: "Running",
     reason: "RequiredComponentsHealthy",
-    message: `${ALL_REQUIRED(1)}; optional not installed: istio-egressgateway`,
+    message: ALL_REQUIRED(1),
     components: { istiod: { workload: "istiod-1-22", status: "Healthy" } },
   },
   {
@@ -637,7 +643,7 @@ const cases: Case[] = [
     snapshot: plusDeployments(istioRev, istio, "istiod"),
     phase: "Running",
     reason: "RequiredComponentsHealthy",
-    message: `${ALL_REQUIRED(1)}; optional not installed: istio-egressgateway`,
+    message: ALL_REQUIRED(1),
     components: {
       istiod: {
         workload: "istiod,istiod-1-22",
@@ -829,7 +835,14 @@ const cases: Case[] = [
     name: "override: every component ignored",
     type: "istio",
     snapshot: istio,
-    overrides: ["istiod", "istio-ingressgateway", "istio-egressgateway"].map((name) => ({
+    overrides: [
+      "istiod",
+      "istio-ingressgateway",
+      "istio-egressgateway",
+      "istio-gateway",
+      "ztunnel",
+      "istio-cni",
+    ].map((name) => ({
       name,
       ignore: true,
     })),
@@ -897,6 +910,7 @@ Deno.test("judgeCluster: the same snapshot in another list order gives a deep-eq
       namespace: snapshot.namespace,
       deployments: [...snapshot.deployments].reverse(),
       statefulSets: [...snapshot.statefulSets].reverse(),
+      daemonSets: [...(snapshot.daemonSets ?? [])].reverse(),
       endpointSlices: [...(snapshot.endpointSlices ?? [])].reverse(),
     };
     assertEquals(
@@ -918,6 +932,7 @@ Deno.test("judgeCluster: components keep table order, then extras in override or
     "istiod",
     "istio-ingressgateway",
     "istio-egressgateway",
+    // istio-gateway, ztunnel, istio-cni: other install shapes, not listed when absent
     "z-extra",
     "a-extra",
   ]);
@@ -956,4 +971,154 @@ Deno.test("unknownCluster: phase Unknown with the given reason and message, no c
       components: [],
     },
   );
+});
+
+// ------------------------------------------------------------------ not installed, discovery, several namespaces
+
+const empty = (namespace: string): Snapshot => ({ namespace, deployments: [], statefulSets: [] });
+
+Deno.test("judgeCluster: nothing of the tool ⇒ NotInstalled, where KSIT looked in the message", () => {
+  assertEquals(judgeCluster({ cluster: "c", type: "argocd", snapshot: empty("argocd") }), {
+    name: "c",
+    phase: "NotInstalled",
+    reason: "ToolNotInstalled",
+    message: "argocd: not installed (no Argo CD workload in namespace argocd)",
+    components: [],
+  });
+  const searched = judgeCluster({
+    cluster: "c",
+    type: "istio",
+    snapshot: { ...empty("istio-system"), namespaces: ["istio-system", "istio-ingress"] },
+    discovery: { searched: "Deployments labelled istio", found: [] },
+  });
+  assertEquals(
+    searched.message,
+    "istio: not installed (no Istio workload in namespaces istio-system, istio-ingress; none elsewhere " +
+      "either: searched Deployments labelled istio)",
+  );
+  const refused = judgeCluster({
+    cluster: "c",
+    type: "flux",
+    snapshot: empty("flux-system"),
+    discovery: { searched: "x", found: [], forbidden: "list deployments in all namespaces: 403 Forbidden" },
+  });
+  assertEquals(refused.phase, "NotInstalled");
+  assertEquals(
+    refused.message,
+    "flux: not installed (no Flux workload in namespace flux-system; other namespaces not searched: list " +
+      "deployments in all namespaces: 403 Forbidden — to find it anywhere grant list on deployments, " +
+      "statefulsets and daemonsets cluster-wide (deploy/workload-rbac/clusterrole.yaml), or set the tool's " +
+      "namespaces)",
+  );
+});
+
+Deno.test("judgeCluster: generic software alone (grafana) is not a Prometheus install", () => {
+  const grafanaOnly = {
+    ...empty("monitoring"),
+    deployments: kubePrometheus.deployments.filter((d) => d.metadata?.name === "grafana"),
+  };
+  assertEquals(
+    judgeCluster({ cluster: "c", type: "prometheus", snapshot: grafanaOnly }).phase,
+    "NotInstalled",
+  );
+});
+
+Deno.test("judgeCluster: found by discovery ⇒ the message says where", () => {
+  const got = judgeCluster({
+    cluster: "c",
+    type: "argocd",
+    snapshot: argocdGitops,
+    discovery: { searched: "x", found: ["gitops"] },
+  });
+  assertEquals(got.message, "4/4 required components healthy (found in namespace gitops)");
+});
+
+Deno.test("judgeCluster: several namespaces ⇒ workloads named namespace/name, Missing says all of them", () => {
+  const istioSystem = structuredClone(istio);
+  const gateway = structuredClone(
+    istio.deployments.find((d) => d.metadata?.name === "istio-ingressgateway")!,
+  );
+  gateway.metadata = { ...gateway.metadata, namespace: "istio-ingress" };
+  const snapshot: Snapshot = {
+    namespace: "istio-system",
+    namespaces: ["istio-system", "istio-ingress"],
+    deployments: [
+      ...istioSystem.deployments.filter((d) => d.metadata?.name === "istiod"),
+      withAvailable({ ...empty("istio-ingress"), deployments: [gateway] }, "istio-ingressgateway", 0)
+        .deployments[0]!,
+    ],
+    statefulSets: [],
+    daemonSets: [],
+  };
+  const got = judgeCluster({ cluster: "c", type: "istio", snapshot });
+  assertEquals(got.phase, "Degraded");
+  assertEquals(got.message, "istio-ingress/istio-ingressgateway: 0/1 available");
+  assertEquals(got.components?.find((x) => x.name === "istiod")?.workload, "istio-system/istiod");
+  const noGateway = judgeCluster({
+    cluster: "c",
+    type: "istio",
+    snapshot: { ...snapshot, deployments: snapshot.deployments.slice(0, 1) },
+  });
+  assertEquals(
+    noGateway.components?.find((x) => x.name === "istio-egressgateway")?.message,
+    "istio-egressgateway: no Deployment found in namespaces istio-system, istio-ingress",
+  );
+  // a gateway alone is not an Istio install (istiod may run elsewhere: discovery looks for it)
+  const gatewayOnly = judgeCluster({
+    cluster: "c",
+    type: "istio",
+    snapshot: { ...snapshot, deployments: [gateway] },
+  });
+  assertEquals(gatewayOnly.phase, "NotInstalled");
+});
+
+Deno.test("judgeCluster: required only where installed — argocd-server and its endpoints, haproxy", () => {
+  const core = without(withoutEndpoints(argocd, "argocd-server"), "argocd-server", "argocd-dex-server");
+  const got = judgeCluster({ cluster: "c", type: "argocd", snapshot: core });
+  assertEquals(got.phase, "Running", got.message);
+  assert(!got.components?.some((x) => x.name === "argocd-server" || x.name === "argocd-server-endpoints"));
+  const noEndpoints = judgeCluster({
+    cluster: "c",
+    type: "argocd",
+    snapshot: withoutEndpoints(argocd, "argocd-server"),
+  });
+  assertEquals([noEndpoints.phase, noEndpoints.reason], ["Failed", "RequiredComponentMissing"]);
+  const haproxyDown = judgeCluster({
+    cluster: "c",
+    type: "argocd",
+    snapshot: withAvailable(argocdHa, "argocd-redis-ha-haproxy", 0),
+  });
+  assertEquals([haproxyDown.phase, haproxyDown.message], [
+    "Failed",
+    "argocd-redis-ha-haproxy: 0/3 available",
+  ]);
+});
+
+Deno.test("judgeCluster: an override's explicit required drops the table's 'required only if found'", () => {
+  const core = without(argocd, "argocd-server");
+  const got = judgeCluster({
+    cluster: "c",
+    type: "argocd",
+    snapshot: core,
+    overrides: [{ name: "argocd-server", required: true }],
+  });
+  assertEquals([got.phase, got.reason], ["Failed", "RequiredComponentMissing"]);
+});
+
+Deno.test("judgeCluster: an argocd-operator (OpenShift GitOps) install, workloads named <ArgoCD>-<component>", () => {
+  const operator = JSON.parse(
+    JSON.stringify(argocd).replaceAll('"argocd-', '"openshift-gitops-'),
+  ) as Snapshot;
+  const got = judgeCluster({ cluster: "c", type: "argocd", snapshot: operator });
+  assertEquals(got.phase, "Running", got.message);
+  const byName = Object.fromEntries((got.components ?? []).map((x) => [x.name, x.workload]));
+  assertEquals(byName["argocd-server"], "openshift-gitops-server");
+  assertEquals(byName["argocd-application-controller"], "openshift-gitops-application-controller");
+  assertEquals(byName["argocd-server-endpoints"], "openshift-gitops-server");
+  const down = judgeCluster({
+    cluster: "c",
+    type: "argocd",
+    snapshot: withAvailable(operator, "openshift-gitops-repo-server", 0),
+  });
+  assertEquals([down.phase, down.message], ["Failed", "openshift-gitops-repo-server: 0/2 available"]);
 });

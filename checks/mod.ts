@@ -8,6 +8,7 @@ export * from "./tools.ts";
 export * from "./namespace.ts";
 export * from "./components.ts";
 export * from "./match.ts";
+export * from "./discovery.ts";
 export * from "./workload.ts";
 export * from "./endpoints.ts";
 export * from "./judge.ts";

@@ -2,14 +2,25 @@
 
 /** Reasons of one workload / Service verdict (ComponentStatus.reason). */
 export const COMPONENT_REASONS = {
-  /** Deployment/StatefulSet: every desired replica available and rolled out. */
+  /** Deployment/StatefulSet/DaemonSet: every desired replica (node) available and rolled out. */
   Available: "Available",
   /** Service: at least one ready endpoint. */
   EndpointsReady: "EndpointsReady",
-  /** stale observedGeneration, or not every replica updated yet (some available). */
+  /**
+   * Stale observedGeneration, Reconciling=True, not every replica updated yet, surge or old pods still there,
+   * updated pods not available yet (some available).
+   */
   RolloutInProgress: "RolloutInProgress",
-  /** 0 < available < desired. */
+  /** 0 < available < desired (or ready, created, scheduled < desired). */
   PartiallyAvailable: "PartiallyAvailable",
+  /** Condition Stalled=True (kstatus' generic failure condition). */
+  Stalled: "Stalled",
+  /** metadata.deletionTimestamp is set: the workload is being deleted. */
+  Terminating: "Terminating",
+  /** DaemonSet without status.desiredNumberScheduled: its controller has not acted on it. */
+  NotObserved: "NotObserved",
+  /** Deployment whose condition Available is not True although the counters look fine. */
+  NotAvailable: "NotAvailable",
   /** Deployment condition Progressing=False/ProgressDeadlineExceeded. */
   ProgressDeadlineExceeded: "ProgressDeadlineExceeded",
   /** desired > 0 and nothing available. */
@@ -34,6 +45,8 @@ export const CLUSTER_REASONS = {
   OptionalComponentDegraded: "OptionalComponentDegraded",
   /** Every component was ignored by overrides. */
   NoComponents: "NoComponents",
+  /** None of the tool's components was found: the tool is not installed there (phase NotInstalled). */
+  ToolNotInstalled: "ToolNotInstalled",
 } as const;
 
 /** Reasons of the Integration conditions (Ready, Degraded, Reconciling, Stalled), one per phase. */
@@ -44,4 +57,5 @@ export const INTEGRATION_REASONS = {
   Unknown: "ClustersUnreachable",
   Pending: "NoTargetsMatched",
   Disabled: "Disabled",
+  NotInstalled: "ToolNotInstalled",
 } as const;

@@ -22,17 +22,21 @@ const CLUSTER_RANK: Record<Phase, number> = {
   Unknown: 4,
   Pending: 3,
   Degraded: 2,
+  NotInstalled: 1,
   Running: 0,
   Disabled: 0,
 };
 
 /**
- * Phase: disabled ⇒ `Disabled`; no clusters ⇒ `Pending`; any Failed ⇒ `Failed`; else any Unknown (or Pending)
- * ⇒ `Unknown`; else any Degraded ⇒ `Degraded`; else `Running`. The message names the worst cluster and its
- * worst component (`cluster-2: argocd-repo-server: 0/2 available (+1 more clusters)`). Conditions: `Ready`
- * (True iff Running, Unknown when Unknown), `Degraded` (Degraded or Failed), `Reconciling` (Pending), `Stalled`
- * (Failed); all carry the phase's reason (INTEGRATION_REASONS) and the message. Deterministic: the only time
- * in the result is lastTransitionTime, which moves only on status changes.
+ * Phase: disabled ⇒ `Disabled`; no clusters ⇒ `Pending`; every cluster NotInstalled ⇒ `NotInstalled`; else,
+ * over the clusters where the tool is installed: any Failed ⇒ `Failed`; else any Unknown (or Pending) ⇒
+ * `Unknown`; else any Degraded ⇒ `Degraded`; else `Running`. A cluster without the tool never makes the
+ * Integration worse; it is counted in `summary.notInstalled`, left out of HEALTHY's denominator, and named at
+ * the end of the message. The message names the worst cluster and its worst component
+ * (`cluster-2: argocd-repo-server: 0/2 available (+1 more clusters)`). Conditions: `Ready` (True iff Running,
+ * Unknown when Unknown), `Degraded` (Degraded or Failed), `Reconciling` (Pending), `Stalled` (Failed); all carry
+ * the phase's reason (INTEGRATION_REASONS) and the message. Deterministic: the only time in the result is
+ * lastTransitionTime, which moves only on status changes.
  */
 export function rollUp(input: RollUpInput): IntegrationStatus {
   const clusters = input.enabled
@@ -45,9 +49,11 @@ export function rollUp(input: RollUpInput): IntegrationStatus {
     degraded: count("Degraded"),
     failed: count("Failed"),
     unknown: count("Unknown", "Pending", "Disabled"),
+    notInstalled: count("NotInstalled"),
   };
   const phase = integrationPhase(input.enabled, clusters);
   const message = integrationMessage(phase, clusters);
+  const installed = summary.targets - summary.notInstalled;
   const reason = INTEGRATION_REASONS[phase];
   const cond = (type: string, status: Condition["status"]): DesiredCondition => ({
     type,
@@ -65,7 +71,7 @@ export function rollUp(input: RollUpInput): IntegrationStatus {
   return {
     observedGeneration: input.generation,
     phase,
-    healthy: `${summary.healthy}/${summary.targets}`,
+    healthy: `${summary.healthy}/${installed}`,
     message,
     summary,
     conditions: mergeConditions(input.previous?.conditions, desired, input.now),
@@ -131,25 +137,40 @@ export function boundStatus(status: IntegrationStatus, maxBytes: number): Integr
 function integrationPhase(enabled: boolean, clusters: readonly ClusterStatus[]): Phase {
   if (!enabled) return "Disabled";
   if (clusters.length === 0) return "Pending";
-  const worst = Math.max(...clusters.map((c) => CLUSTER_RANK[c.phase]));
+  const installed = clusters.filter((c) => c.phase !== "NotInstalled");
+  if (installed.length === 0) return "NotInstalled";
+  const worst = Math.max(...installed.map((c) => CLUSTER_RANK[c.phase]));
   if (worst >= CLUSTER_RANK.Failed) return "Failed";
   if (worst >= CLUSTER_RANK.Pending) return "Unknown";
   if (worst >= CLUSTER_RANK.Degraded) return "Degraded";
   return "Running";
 }
 
-function integrationMessage(phase: Phase, clusters: readonly ClusterStatus[]): string {
+/** At most this many cluster names in "not installed on …". */
+const MAX_NAMED = 5;
+
+function integrationMessage(phase: Phase, all: readonly ClusterStatus[]): string {
   if (phase === "Disabled") return "disabled (spec.enabled is false): no checks run";
   if (phase === "Pending") return "no targets matched: check spec.targetClusters and spec.targetSelector";
+  const absent = all.filter((c) => c.phase === "NotInstalled");
+  const clusters = all.filter((c) => c.phase !== "NotInstalled");
+  if (phase === "NotInstalled") {
+    const first = absent[0] as ClusterStatus;
+    const one = `${first.name}: ${first.message ?? "not installed"}`;
+    return absent.length === 1 ? one : `not installed on any of the ${absent.length} clusters (${one})`;
+  }
+  const names = absent.slice(0, MAX_NAMED).map((c) => c.name).join(", ") +
+    (absent.length > MAX_NAMED ? ` (+${absent.length - MAX_NAMED} more)` : "");
+  const notInstalled = absent.length ? `; not installed on ${names}` : "";
   if (phase === "Running") {
-    return clusters.length === 1
+    return (clusters.length === 1
       ? `${clusters[0]?.name}: ${clusters[0]?.message ?? "healthy"}`
-      : `all ${clusters.length} clusters healthy`;
+      : `all ${clusters.length} clusters healthy`) + notInstalled;
   }
   const bad = clusters.filter((c) => CLUSTER_RANK[c.phase] > 0);
   let worst = bad[0] as ClusterStatus;
   for (const c of bad) if (CLUSTER_RANK[c.phase] > CLUSTER_RANK[worst.phase]) worst = c;
   const more = bad.length - 1;
   const suffix = more > 0 ? ` (+${more} more ${more === 1 ? "cluster" : "clusters"})` : "";
-  return `${worst.name}: ${worst.message ?? worst.reason ?? worst.phase}${suffix}`;
+  return `${worst.name}: ${worst.message ?? worst.reason ?? worst.phase}${suffix}${notInstalled}`;
 }

@@ -16,6 +16,12 @@ const degraded = (name: string) =>
   judgeCluster({ cluster: name, type: "argocd", snapshot: withAvailable(argocd, "argocd-dex-server", 0) });
 const unreachable = (name: string) =>
   unknownCluster(name, "ClusterUnreachable", "dial tcp 10.0.0.9:6443: connection refused");
+const absent = (name: string) =>
+  judgeCluster({
+    cluster: name,
+    type: "argocd",
+    snapshot: { namespace: "argocd", deployments: [], statefulSets: [] },
+  });
 
 interface Case {
   name: string;
@@ -37,7 +43,7 @@ const cases: Case[] = [
     phase: "Disabled",
     reason: "Disabled",
     message: "disabled (spec.enabled is false): no checks run",
-    summary: { targets: 0, healthy: 0, degraded: 0, failed: 0, unknown: 0 },
+    summary: { targets: 0, healthy: 0, degraded: 0, failed: 0, unknown: 0, notInstalled: 0 },
     conditions: ["False", "False", "False", "False"],
   },
   {
@@ -46,7 +52,7 @@ const cases: Case[] = [
     phase: "Pending",
     reason: "NoTargetsMatched",
     message: "no targets matched: check spec.targetClusters and spec.targetSelector",
-    summary: { targets: 0, healthy: 0, degraded: 0, failed: 0, unknown: 0 },
+    summary: { targets: 0, healthy: 0, degraded: 0, failed: 0, unknown: 0, notInstalled: 0 },
     conditions: ["False", "False", "True", "False"],
   },
   {
@@ -55,7 +61,7 @@ const cases: Case[] = [
     phase: "Running",
     reason: "AllHealthy",
     message: "all 2 clusters healthy",
-    summary: { targets: 2, healthy: 2, degraded: 0, failed: 0, unknown: 0 },
+    summary: { targets: 2, healthy: 2, degraded: 0, failed: 0, unknown: 0, notInstalled: 0 },
     conditions: ["True", "False", "False", "False"],
   },
   {
@@ -64,7 +70,7 @@ const cases: Case[] = [
     phase: "Running",
     reason: "AllHealthy",
     message: "cluster-1: 4/4 required components healthy",
-    summary: { targets: 1, healthy: 1, degraded: 0, failed: 0, unknown: 0 },
+    summary: { targets: 1, healthy: 1, degraded: 0, failed: 0, unknown: 0, notInstalled: 0 },
     conditions: ["True", "False", "False", "False"],
   },
   {
@@ -73,7 +79,7 @@ const cases: Case[] = [
     phase: "Degraded",
     reason: "ComponentsDegraded",
     message: "cluster-2: argocd-dex-server: 0/1 available",
-    summary: { targets: 2, healthy: 1, degraded: 1, failed: 0, unknown: 0 },
+    summary: { targets: 2, healthy: 1, degraded: 1, failed: 0, unknown: 0, notInstalled: 0 },
     conditions: ["False", "True", "False", "False"],
   },
   {
@@ -82,7 +88,7 @@ const cases: Case[] = [
     phase: "Failed",
     reason: "ComponentsFailed",
     message: "cluster-2: argocd-repo-server: 0/2 available",
-    summary: { targets: 3, healthy: 2, degraded: 0, failed: 1, unknown: 0 },
+    summary: { targets: 3, healthy: 2, degraded: 0, failed: 1, unknown: 0, notInstalled: 0 },
     conditions: ["False", "True", "False", "True"],
   },
   {
@@ -91,7 +97,7 @@ const cases: Case[] = [
     phase: "Failed",
     reason: "ComponentsFailed",
     message: "cluster-3: argocd-repo-server: 0/2 available (+2 more clusters)",
-    summary: { targets: 4, healthy: 1, degraded: 1, failed: 1, unknown: 1 },
+    summary: { targets: 4, healthy: 1, degraded: 1, failed: 1, unknown: 1, notInstalled: 0 },
     conditions: ["False", "True", "False", "True"],
   },
   {
@@ -100,7 +106,7 @@ const cases: Case[] = [
     phase: "Failed",
     reason: "ComponentsFailed",
     message: "cluster-a: argocd-repo-server: 0/2 available (+1 more cluster)",
-    summary: { targets: 2, healthy: 0, degraded: 0, failed: 2, unknown: 0 },
+    summary: { targets: 2, healthy: 0, degraded: 0, failed: 2, unknown: 0, notInstalled: 0 },
     conditions: ["False", "True", "False", "True"],
   },
   {
@@ -109,8 +115,63 @@ const cases: Case[] = [
     phase: "Unknown",
     reason: "ClustersUnreachable",
     message: "cluster-2: dial tcp 10.0.0.9:6443: connection refused (+1 more cluster)",
-    summary: { targets: 3, healthy: 1, degraded: 1, failed: 0, unknown: 1 },
+    summary: { targets: 3, healthy: 1, degraded: 1, failed: 0, unknown: 1, notInstalled: 0 },
     conditions: ["Unknown", "False", "False", "False"],
+  },
+  {
+    name: "not installed anywhere: NotInstalled, Ready False with ToolNotInstalled",
+    clusters: [absent("cluster-1")],
+    phase: "NotInstalled",
+    reason: "ToolNotInstalled",
+    message: "cluster-1: argocd: not installed (no Argo CD workload in namespace argocd)",
+    summary: { targets: 1, healthy: 0, degraded: 0, failed: 0, unknown: 0, notInstalled: 1 },
+    conditions: ["False", "False", "False", "False"],
+  },
+  {
+    name: "not installed on several: NotInstalled, the first named",
+    clusters: [absent("cluster-2"), absent("cluster-1")],
+    phase: "NotInstalled",
+    reason: "ToolNotInstalled",
+    message: "not installed on any of the 2 clusters " +
+      "(cluster-1: argocd: not installed (no Argo CD workload in namespace argocd))",
+    summary: { targets: 2, healthy: 0, degraded: 0, failed: 0, unknown: 0, notInstalled: 2 },
+    conditions: ["False", "False", "False", "False"],
+  },
+  {
+    name: "healthy where installed: Running, the others named, HEALTHY counts installed ones only",
+    clusters: [healthy("cluster-1"), absent("cluster-3"), healthy("cluster-2")],
+    phase: "Running",
+    reason: "AllHealthy",
+    message: "all 2 clusters healthy; not installed on cluster-3",
+    summary: { targets: 3, healthy: 2, degraded: 0, failed: 0, unknown: 0, notInstalled: 1 },
+    conditions: ["True", "False", "False", "False"],
+  },
+  {
+    name: "one healthy, one without the tool: the healthy one's message",
+    clusters: [absent("cluster-2"), healthy("cluster-1")],
+    phase: "Running",
+    reason: "AllHealthy",
+    message: "cluster-1: 4/4 required components healthy; not installed on cluster-2",
+    summary: { targets: 2, healthy: 1, degraded: 0, failed: 0, unknown: 0, notInstalled: 1 },
+    conditions: ["True", "False", "False", "False"],
+  },
+  {
+    name: "not installed never makes it worse: Failed decided by the others",
+    clusters: [failed("cluster-1"), absent("cluster-2")],
+    phase: "Failed",
+    reason: "ComponentsFailed",
+    message: "cluster-1: argocd-repo-server: 0/2 available; not installed on cluster-2",
+    summary: { targets: 2, healthy: 0, degraded: 0, failed: 1, unknown: 0, notInstalled: 1 },
+    conditions: ["False", "True", "False", "True"],
+  },
+  {
+    name: "many without the tool: five named, the rest counted",
+    clusters: [healthy("a"), ...["b", "c", "d", "e", "f", "g", "h"].map(absent)],
+    phase: "Running",
+    reason: "AllHealthy",
+    message: "a: 4/4 required components healthy; not installed on b, c, d, e, f (+2 more)",
+    summary: { targets: 8, healthy: 1, degraded: 0, failed: 0, unknown: 0, notInstalled: 7 },
+    conditions: ["True", "False", "False", "False"],
   },
 ];
 
@@ -129,7 +190,7 @@ for (const c of cases) {
         phase: c.phase,
         message: c.message,
         summary: c.summary,
-        healthy: `${c.summary.healthy}/${c.summary.targets}`,
+        healthy: `${c.summary.healthy}/${(c.summary.targets ?? 0) - (c.summary.notInstalled ?? 0)}`,
         observedGeneration: 3,
       },
     );

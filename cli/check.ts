@@ -1,15 +1,17 @@
 /**
  * `kubectl ksit check`: the zero-install way to try KSIT. No controller and no CRDs: for each local kubeconfig
- * context (`--context a,b`, `--all-contexts`, default the current one) it takes a snapshot of each tool's
- * namespace with `gather` and judges it with `judgeCluster` from checks/, all contexts concurrently, each under
- * its own deadline. Exit code 0 when everything is Running, 3 otherwise.
- * RBAC on each cluster: list deployments, statefulsets (apps), endpointslices (discovery.k8s.io) in the
- * tool namespaces (deploy/workload-rbac grants exactly this).
+ * context (`--context a,b`, `--all-contexts`, default the current one) it reads each tool's namespaces with
+ * `gatherTool` (and, when a tool is not in its default namespaces, finds it by its installs' labels) and judges
+ * them with `judgeCluster` from checks/, all contexts concurrently, each under its own deadline. A tool that is
+ * not installed is shown as such; it fails the exit code only when asked for with `--type`.
+ * RBAC on each cluster: list deployments, statefulsets, daemonsets (apps) and endpointslices (discovery.k8s.io)
+ * in the tool namespaces; list of deployments, statefulsets and daemonsets cluster-wide for discovery
+ * (deploy/workload-rbac: the ClusterRole grants both, the namespaced Role the first).
  */
-import { TOOL_TYPES } from "../api/schema.ts";
+import { MAX_TOOL_NAMESPACES, TOOL_TYPES } from "../api/schema.ts";
 import type { ClusterStatus, ToolType } from "../api/types.ts";
-import type { WorkloadReader } from "../checks/gather.ts";
-import { toolNamespace } from "../checks/namespace.ts";
+import type { GatherError as GatherErrorT, WorkloadReader } from "../checks/gather.ts";
+import { type ToolNamespaces, toolNamespaces } from "../checks/namespace.ts";
 import {
   type CheckRenderOptions,
   type CheckResult,
@@ -27,12 +29,58 @@ import type { View } from "./status_render.ts";
 export interface CheckOptions {
   allContexts?: boolean;
   type?: ToolType[];
-  toolNamespace?: string;
+  /**
+   * `--tool-namespace` values: `ns[,ns…]` for every tool (the old single-value form), or
+   * `tool=ns[,ns…]` for one tool; repeatable, later ones add to earlier ones.
+   */
+  toolNamespace?: string | string[];
   /** Deadline per context (all of its lists). */
   timeoutMs?: number;
   /** How many contexts are checked at once. */
   concurrency?: number;
   view?: View | "auto";
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Namespaces per tool from `--tool-namespace` (undefined: the tool's defaults, with discovery). */
+export type NamespaceFlags = Partial<Record<ToolType, string[]>>;
+
+/** Parses `--tool-namespace` values (see CheckOptions); usage errors name the bad value. */
+export function parseToolNamespaces(values: string | readonly string[] | undefined): NamespaceFlags {
+  const out: NamespaceFlags = {};
+  const add = (t: ToolType, namespaces: string[]) => {
+    out[t] = [...new Set([...(out[t] ?? []), ...namespaces])];
+  };
+  for (const value of typeof values === "string" ? [values] : values ?? []) {
+    const eq = value.indexOf("=");
+    const tool = eq >= 0 ? value.slice(0, eq).trim() : undefined;
+    const namespaces = value.slice(eq + 1).split(",").map((s) => s.trim()).filter(Boolean);
+    if (tool !== undefined && !(TOOL_TYPES as readonly string[]).includes(tool)) {
+      throw new CliError(
+        "Usage",
+        `--tool-namespace ${value}: "${tool}" is not a tool type (${TOOL_TYPES.join(", ")})`,
+      );
+    }
+    if (namespaces.length === 0) throw new CliError("Usage", `--tool-namespace ${value}: no namespace given`);
+    const bad = namespaces.find((n) => n.length > 63 || !DNS_LABEL.test(n));
+    if (bad) throw new CliError("Usage", `--tool-namespace ${value}: "${bad}" is not a namespace name`);
+    for (const t of tool ? [tool as ToolType] : TOOL_TYPES) add(t, namespaces);
+  }
+  for (const [t, ns] of Object.entries(out)) {
+    if (ns.length > MAX_TOOL_NAMESPACES) {
+      throw new CliError(
+        "Usage",
+        `--tool-namespace: at most ${MAX_TOOL_NAMESPACES} namespaces per tool (${t})`,
+      );
+    }
+  }
+  return out;
+}
+
+/** Where `t` is looked for: the flags' namespaces, else its defaults. */
+function namespacesOf(t: ToolType, flags: NamespaceFlags): ToolNamespaces {
+  return toolNamespaces(t, { namespaces: flags[t] ?? [] });
 }
 
 /** The contexts to check: `--all-contexts`, else `--context a,b`, else the current one. */
@@ -73,11 +121,12 @@ export async function checkContext(
   context: string,
   types: readonly ToolType[],
   o: CheckOptions,
+  flags: NamespaceFlags = parseToolNamespaces(o.toolNamespace),
 ): Promise<CheckResult[]> {
   const [
     { parseKubeconfig },
     { clientNodeReader },
-    { gather, GatherError },
+    { gatherTool, GatherError },
     { judgeCluster, unknownCluster },
   ] = await Promise.all([
     import("../checks/kubeconfig.ts"),
@@ -85,11 +134,10 @@ export async function checkContext(
     import("../checks/gather.ts"),
     import("../checks/judge.ts"),
   ]);
-  const nsOf = (t: ToolType) => o.toolNamespace || toolNamespace(t);
   const unknown = (t: ToolType, reason: string, message: string): CheckResult => ({
     context,
     type: t,
-    namespace: nsOf(t),
+    namespace: namespacesOf(t, flags).namespaces.join(","),
     verdict: unknownCluster(context, reason, message),
   });
   let reader: WorkloadReader;
@@ -100,31 +148,59 @@ export async function checkContext(
       context,
       allowFileReferences: true,
     });
-    reader = clientNodeReader(kc);
+    reader = sharedLists(clientNodeReader(kc));
   } catch (e) {
     const reason = (e as { reason?: string }).reason ?? "InvalidKubeconfig";
     return types.map((t) => unknown(t, reason, (e as Error).message));
   }
-  const byNamespace = new Map<string, ToolType[]>();
-  for (const t of types) byNamespace.set(nsOf(t), [...(byNamespace.get(nsOf(t)) ?? []), t]);
   const timeoutMs = o.timeoutMs ?? 10_000;
-  const results = await Promise.all(
-    [...byNamespace].map(async ([namespace, nsTypes]): Promise<CheckResult[]> => {
-      try {
-        const snapshot = await gather(reader, { namespace, types: nsTypes, timeoutMs });
-        return nsTypes.map((t) => ({
-          context,
-          type: t,
-          namespace,
-          verdict: judgeCluster({ cluster: context, type: t, snapshot }) as ClusterStatus,
-        }));
-      } catch (e) {
-        const reason = e instanceof GatherError ? gatherReason(e.reason) : "ClusterUnreachable";
-        return nsTypes.map((t) => unknown(t, reason, (e as Error).message));
-      }
-    }),
-  );
-  return results.flat();
+  return await Promise.all(types.map(async (t): Promise<CheckResult> => {
+    const namespaces = namespacesOf(t, flags);
+    try {
+      const { snapshot, discovery } = await gatherTool(reader, {
+        type: t,
+        namespaces,
+        discover: true,
+        timeoutMs,
+      });
+      const read = snapshot.namespaces ?? [snapshot.namespace];
+      return {
+        context,
+        type: t,
+        namespace: read.join(","),
+        verdict: judgeCluster({ cluster: context, type: t, snapshot, discovery }) as ClusterStatus,
+      };
+    } catch (e) {
+      const reason = e instanceof GatherError
+        ? gatherReason((e as GatherErrorT).reason)
+        : "ClusterUnreachable";
+      return unknown(t, reason, (e as Error).message);
+    }
+  }));
+}
+
+/**
+ * A reader whose namespaced lists are made once per namespace and kind (several tools in one namespace share
+ * them, as they did when check gathered per namespace).
+ */
+function sharedLists(reader: WorkloadReader): WorkloadReader {
+  const made = new Map<string, Promise<unknown>>();
+  const once = <T>(key: string, list: () => Promise<T>): Promise<T> => {
+    let p = made.get(key) as Promise<T> | undefined;
+    if (!p) {
+      p = list();
+      made.set(key, p);
+      p.catch(() => made.delete(key));
+    }
+    return p.then((items) => structuredClone(items));
+  };
+  return {
+    listDeployments: (ns, s) => once(`d/${ns}`, () => reader.listDeployments(ns, s)),
+    listStatefulSets: (ns, s) => once(`s/${ns}`, () => reader.listStatefulSets(ns, s)),
+    listDaemonSets: (ns, s) => once(`ds/${ns}`, () => reader.listDaemonSets(ns, s)),
+    listEndpointSlices: (ns, s) => once(`e/${ns}`, () => reader.listEndpointSlices(ns, s)),
+    listAllNamespaces: (kind, selector, s) => reader.listAllNamespaces(kind, selector, s),
+  };
 }
 
 function gatherReason(r: string): string {
@@ -162,6 +238,7 @@ async function pool<T, R>(items: readonly T[], limit: number, fn: (t: T) => Prom
 }
 
 export async function check(g: GlobalOptions, o: CheckOptions, io: Io): Promise<number> {
+  const flags = parseToolNamespaces(o.toolNamespace);
   const kc = await loadKubeconfig({ kubeconfig: g.kubeconfig });
   const contexts = contextsToCheck(g, o, kc.contextNames(), kc.currentContext);
   const types = o.type?.length ? [...new Set(o.type)] : [...TOOL_TYPES];
@@ -181,15 +258,17 @@ export async function check(g: GlobalOptions, o: CheckOptions, io: Io): Promise<
   };
   showProgress();
   const results = (await pool(contexts, o.concurrency ?? 8, async (c) => {
-    const r = await contextYaml(kc, c).then((yaml) => checkContext(yaml, c, types, o)).catch((e: unknown) => {
-      if (!(e instanceof CliError)) throw e;
-      return types.map((t): CheckResult => ({
-        context: c,
-        type: t,
-        namespace: o.toolNamespace || toolNamespace(t),
-        verdict: { name: c, phase: "Unknown", reason: "Unauthorized", message: e.message, components: [] },
-      }));
-    });
+    const r = await contextYaml(kc, c).then((yaml) => checkContext(yaml, c, types, o, flags)).catch(
+      (e: unknown) => {
+        if (!(e instanceof CliError)) throw e;
+        return types.map((t): CheckResult => ({
+          context: c,
+          type: t,
+          namespace: namespacesOf(t, flags).namespaces.join(","),
+          verdict: { name: c, phase: "Unknown", reason: "Unauthorized", message: e.message, components: [] },
+        }));
+      },
+    );
     done++;
     showProgress();
     return r;
@@ -205,6 +284,9 @@ export async function check(g: GlobalOptions, o: CheckOptions, io: Io): Promise<
   const view = !o.view || o.view === "auto"
     ? chooseCheckView(results, { ...base, columns: io.columns })
     : o.view;
-  io.out(renderCheck(results, { ...base, view }));
-  return overallPhase(results) === "Running" ? EXIT.Ok : EXIT.NotHealthy;
+  // a tool that is not installed fails the run only when asked for by name (--type)
+  const explicit = !!o.type?.length;
+  io.out(renderCheck(results, { ...base, view, explicit }));
+  const phase = overallPhase(results, explicit);
+  return phase === "Running" || (phase === "NotInstalled" && !explicit) ? EXIT.Ok : EXIT.NotHealthy;
 }

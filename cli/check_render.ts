@@ -18,7 +18,7 @@ export interface CheckResult {
   /** The kubeconfig context checked. */
   context: string;
   type: ToolType;
-  /** The tool namespace that was read. */
+  /** The tool namespaces that were read, comma-separated. */
   namespace: string;
   /** judgeCluster / unknownCluster verdict; `name` is the context. */
   verdict: ClusterStatus;
@@ -27,21 +27,29 @@ export interface CheckResult {
 export interface CheckRenderOptions extends RenderOptions {
   output: Output;
   view: View;
+  /** The tools were named with --type: one that is not installed counts against the overall phase. */
+  explicit?: boolean;
 }
 
 const RANK: Record<Phase, number> = {
   Running: 0,
   Disabled: 0,
+  NotInstalled: 1,
   Degraded: 2,
   Pending: 3,
   Unknown: 4,
   Failed: 5,
 };
 
-/** The worst phase over all results (`Running` for none). */
-export function overallPhase(results: readonly CheckResult[]): Phase {
+/**
+ * The worst phase over all results (`Running` for none). Tools that are not installed count only when they
+ * were asked for (`explicit`); when nothing is installed at all, the phase is `NotInstalled`.
+ */
+export function overallPhase(results: readonly CheckResult[], explicit = false): Phase {
+  const counted = explicit ? results : results.filter((r) => r.verdict.phase !== "NotInstalled");
+  if (results.length > 0 && counted.length === 0) return "NotInstalled";
   let worst: Phase = "Running";
-  for (const r of results) if (RANK[r.verdict.phase] > RANK[worst]) worst = r.verdict.phase;
+  for (const r of counted) if (RANK[r.verdict.phase] > RANK[worst]) worst = r.verdict.phase;
   return worst;
 }
 
@@ -109,11 +117,11 @@ export function chooseCheckView(
   return maxLineWidthOf(renderCheckMatrix(results, { ...o, color: false })) <= o.columns ? "matrix" : "list";
 }
 
-export function checkReport(results: readonly CheckResult[]) {
+export function checkReport(results: readonly CheckResult[], explicit = false) {
   return {
     apiVersion: "ksit.io/v1alpha1",
     kind: "CheckReport",
-    phase: overallPhase(results),
+    phase: overallPhase(results, explicit),
     items: sortResults(results).map((r) => {
       const { name: _name, ...verdict } = r.verdict;
       return { context: r.context, type: r.type, namespace: r.namespace, ...verdict };
@@ -122,7 +130,7 @@ export function checkReport(results: readonly CheckResult[]) {
 }
 
 export function renderCheck(results: readonly CheckResult[], o: CheckRenderOptions): string {
-  if (o.output === "json" || o.output === "yaml") return document(checkReport(results), o.output);
+  if (o.output === "json" || o.output === "yaml") return document(checkReport(results, o.explicit), o.output);
   if (o.output === "table" && o.view === "matrix") return renderCheckMatrix(results, o);
   return renderCheckList(results, o);
 }

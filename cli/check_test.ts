@@ -2,8 +2,9 @@ import { assertEquals, assertMatch, assertStringIncludes, assertThrows } from ".
 import { memoryIo } from "./io.ts";
 import { EXIT } from "./errors.ts";
 import { goldenCheckResults } from "../tests/golden/fixtures.ts";
-import { chooseCheckView, overallPhase } from "./check_render.ts";
-import { check, contextsToCheck } from "./check.ts";
+import { type CheckResult, chooseCheckView, overallPhase } from "./check_render.ts";
+import { check, contextsToCheck, parseToolNamespaces } from "./check.ts";
+import type { ClusterStatus, ToolType } from "../api/types.ts";
 import type { CliError } from "./errors.ts";
 
 Deno.test("check: which contexts", () => {
@@ -52,4 +53,39 @@ Deno.test({
     await check({ kubeconfig }, { type: ["flux"], timeoutMs: 2000 }, pipe);
     assertEquals(pipe.stderr, "");
   },
+});
+
+Deno.test("check: --tool-namespace — one value for every tool (the old form), or tool=ns[,ns] per tool", () => {
+  assertEquals(parseToolNamespaces(undefined), {});
+  assertEquals(parseToolNamespaces("gitops"), {
+    argocd: ["gitops"],
+    flux: ["gitops"],
+    prometheus: ["gitops"],
+    istio: ["gitops"],
+  });
+  assertEquals(parseToolNamespaces(["istio=istio-system,istio-ingress", "argocd=gitops", "istio=edge"]), {
+    istio: ["istio-system", "istio-ingress", "edge"],
+    argocd: ["gitops"],
+  });
+  for (const bad of ["nope=x", "argocd=", "argocd=Bad_NS", "a,b,UPPER"]) {
+    const err = assertThrows(() => parseToolNamespaces([bad])) as CliError;
+    assertEquals(err.reason, "Usage", bad);
+    assertStringIncludes(err.message, bad);
+  }
+});
+
+Deno.test("check: a tool that is not installed fails the run only when asked for with --type", () => {
+  const verdict = (phase: ClusterStatus["phase"]): ClusterStatus => ({ name: "c", phase });
+  const r = (type: ToolType, phase: ClusterStatus["phase"]): CheckResult => ({
+    context: "c",
+    type,
+    namespace: "ns",
+    verdict: verdict(phase),
+  });
+  const some = [r("argocd", "Running"), r("flux", "NotInstalled")];
+  assertEquals(overallPhase(some), "Running");
+  assertEquals(overallPhase(some, true), "NotInstalled");
+  assertEquals(overallPhase([r("flux", "NotInstalled")]), "NotInstalled");
+  assertEquals(overallPhase([r("flux", "NotInstalled"), r("istio", "Degraded")]), "Degraded");
+  assertEquals(overallPhase([r("flux", "NotInstalled"), r("istio", "Failed")], true), "Failed");
 });

@@ -3,7 +3,7 @@
  * component, the conditions and the recent Events. Pure.
  */
 import type { ClusterStatus, Integration, IntegrationTarget } from "../api/types.ts";
-import { toolNamespace } from "../checks/namespace.ts";
+import { toolNamespaces } from "../checks/namespace.ts";
 import {
   age,
   type Cell,
@@ -146,7 +146,11 @@ export function renderDescribe(
   out += field("Namespace", i.metadata.namespace ?? "");
   out += field("Type", i.spec.type);
   out += field("Enabled", String(i.spec.enabled !== false));
-  out += field("Tool namespace", toolNamespace(i.spec.type, cfg) + (cfg.namespace ? "" : " (default)"));
+  const ns = toolNamespaces(i.spec.type, cfg);
+  out += field(
+    ns.namespaces.length > 1 ? "Tool namespaces" : "Tool namespace",
+    ns.namespaces.join(", ") + (ns.configured ? "" : " (default; elsewhere found by labels)"),
+  );
   out += field("Check interval", cfg.healthCheckInterval ?? "30s");
   if (i.spec.targetClusters?.length) out += field("Target clusters", i.spec.targetClusters.join(", "));
   if (i.spec.targetSelector) out += field("Target selector", selectorText(i));

@@ -134,6 +134,7 @@ export function statusColor(s: string | undefined): Color | undefined {
     case "Unknown":
       return "magenta";
     case "Disabled":
+    case "NotInstalled":
       return "gray";
     default:
       return undefined;

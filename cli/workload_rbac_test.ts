@@ -39,7 +39,13 @@ Deno.test("workload RBAC: the embedded deploy/workload-rbac files, read-only", (
     for (const g of r.apiGroups ?? []) for (const res of r.resources ?? []) granted.add(`${g}/${res}`);
   }
   for (
-    const need of ["apps/deployments", "apps/statefulsets", "discovery.k8s.io/endpointslices", "/endpoints"]
+    const need of [
+      "apps/deployments",
+      "apps/statefulsets",
+      "apps/daemonsets",
+      "discovery.k8s.io/endpointslices",
+      "/endpoints",
+    ]
   ) {
     assert(granted.has(need), need);
   }

@@ -32,9 +32,12 @@ import type {
 import { INTEGRATION_PHASES } from "../api/schema.ts";
 import { judgeCluster, unknownCluster } from "../checks/judge.ts";
 import { boundStatus, rollUp } from "../checks/rollup.ts";
-import { toolNamespace } from "../checks/namespace.ts";
-import { needsEndpoints } from "../checks/tools.ts";
-import { gather, GatherError, type WorkloadReader } from "../checks/gather.ts";
+import { type ToolNamespaces, toolNamespaces } from "../checks/namespace.ts";
+import { needsDaemonSets, needsEndpoints } from "../checks/tools.ts";
+import type { DiscoveryOutcome } from "../checks/discovery.ts";
+import { mergeSnapshots } from "../checks/snapshot.ts";
+import type { ComponentOverride, ToolType } from "../api/types.ts";
+import { discover, GatherError, gatherTool, toolFound, type WorkloadReader } from "../checks/gather.ts";
 import type { Clock } from "./clock.ts";
 import { intervalMs } from "./duration.ts";
 import type { EventRecorder } from "./events.ts";
@@ -58,6 +61,7 @@ import {
 import { Heartbeat, LIVENESS_PROBE_MS } from "./heartbeat.ts";
 import type { ServerPolicy } from "./server_policy.ts";
 import { CachePool, type WorkloadCache } from "./workload_cache.ts";
+import type { Snapshot } from "../checks/snapshot.ts";
 import { runWorkers, WorkQueue } from "./workqueue.ts";
 
 export interface ControllerDeps {
@@ -110,6 +114,25 @@ function statusBudget(obj: Integration): number {
   return Math.max(8 * 1024, Math.min(STATUS_MAX_BYTES, OBJECT_MAX_BYTES - used));
 }
 
+/**
+ * How long a discovery result (where a tool lives when it is not in its default namespaces) is reused: the
+ * Integration's healthCheckInterval, but at least 5 minutes, so a cluster without the tool costs its
+ * discovery lists (1–2 per tool) at most every 5 minutes. A tool installed in a default namespace is seen at
+ * once through the watches; one installed elsewhere within this time.
+ */
+export const DISCOVERY_TTL_MS = 5 * 60_000;
+/** After a 403 in an optional default namespace (istio-ingress), the next try to read it. */
+export const OPTIONAL_DENIED_RETRY_MS = 5 * 60_000;
+
+/** One target's part of an Integration reconcile in watch mode. */
+interface TargetVerdict {
+  verdict?: ClusterStatus;
+  /** Caches still listing. */
+  waiting?: boolean;
+  /** Re-judge within this many ms (a cache may turn into trouble then). */
+  requeueMs?: number;
+}
+
 function splitKey(key: string): { namespace: string; name: string } {
   const [namespace = "", name = ""] = key.slice(2).split("/");
   return { namespace, name };
@@ -143,6 +166,13 @@ export class Controller {
   }
   private workers: Promise<void> | undefined;
   private stopped = false;
+  /** Discovery results per `<target>#<gen>/<type>`, and the one running. */
+  private readonly discoveries = new Map<
+    string,
+    { at: number; outcome?: DiscoveryOutcome; running?: Promise<DiscoveryOutcome> }
+  >();
+  /** Optional namespaces the RBAC refused, per cache key, until this time. */
+  private readonly denied = new Map<string, number>();
   private cpTimer: ReturnType<typeof setInterval> | undefined;
   private livenessTimer: ReturnType<typeof setInterval> | undefined;
   private cpDown = false;
@@ -370,6 +400,7 @@ export class Controller {
       this.conns.delete(targetKey);
       gone?.heartbeat?.stop();
       this.pool.dropStale(targetKey, -1);
+      this.forgetTarget(targetKey);
       await gone?.client?.close();
       this.deps.metrics.targetReachable.removeMatching({ namespace, name });
       this.enqueueIntegrations();
@@ -400,6 +431,7 @@ export class Controller {
     }
     if (oldClient && oldClient !== conn.client) {
       this.pool.dropStale(targetKey, conn.gen);
+      this.forgetTarget(targetKey, conn.gen);
       await oldClient.close();
     }
     let requeue = 60_000; // Secret problems: the Secret informer enqueues on change
@@ -490,10 +522,9 @@ export class Controller {
     if (enabled) {
       const type = obj.spec.type;
       const overrides = obj.spec.config?.components ?? [];
-      const toolNs = toolNamespace(type, obj.spec.config);
-      const endpoints = needsEndpoints(type, overrides);
+      const namespaces = toolNamespaces(type, obj.spec.config);
       const timeout = this.opts.requestTimeoutMs;
-      const polls: Promise<void>[] = [];
+      const evaluations: Promise<void>[] = [];
       for (const sel of selectTargets(obj, this.targets.list())) {
         if (!sel.target) {
           clusters.push(unknownCluster(
@@ -517,15 +548,17 @@ export class Controller {
         }
         if (this.opts.mode === "poll") {
           const client = conn.client;
-          polls.push(
-            gather(workloadReader(client), {
-              namespace: toolNs,
-              types: type,
+          evaluations.push(
+            gatherTool(workloadReader(client), {
+              type,
+              overrides,
+              namespaces,
+              // the same cached discovery as watch mode: a missing tool costs its lists every 5 min at most
+              discover: () => this.discovered(conn, type, interval, now),
               timeoutMs: timeout,
-              withEndpoints: endpoints,
             })
-              .then((snapshot) => {
-                clusters.push(judgeCluster({ cluster: sel.name, type, snapshot, overrides }));
+              .then(({ snapshot, discovery }) => {
+                clusters.push(judgeCluster({ cluster: sel.name, type, snapshot, overrides, discovery }));
               }, (e) => {
                 const reason =
                   e instanceof GatherError && (e.reason === "Unauthorized" || e.reason === "Forbidden")
@@ -537,22 +570,19 @@ export class Controller {
           );
           continue;
         }
-        const cache = this.pool.acquire(key, tKey, conn.gen, toolNs, conn.client, endpoints);
-        keep.add(cache.key);
+        // watch mode: one shared cache per namespace; a discovery (cached) only when the tool is not there
         this.ensureHeartbeat(conn);
-        const trouble = cache.trouble(now, timeout);
-        const troubleIn = cache.troubleIn(now, timeout);
-        if (trouble) {
-          clusters.push(unknownCluster(sel.name, trouble.reason, trouble.message));
-        } else if (!cache.synced) {
-          waiting = true;
-          if (troubleIn !== undefined) requeue = Math.min(requeue, troubleIn + 50);
-        } else {
-          clusters.push(judgeCluster({ cluster: sel.name, type, snapshot: cache.snapshot(), overrides }));
-          if (troubleIn !== undefined) requeue = Math.min(requeue, troubleIn + 50);
-        }
+        evaluations.push(
+          this.watchVerdict(key, sel.name, conn, { type, overrides, namespaces, interval }, now, keep).then(
+            (r) => {
+              if (r.verdict) clusters.push(r.verdict);
+              if (r.waiting) waiting = true;
+              if (r.requeueMs !== undefined) requeue = Math.min(requeue, r.requeueMs);
+            },
+          ),
+        );
       }
-      await Promise.all(polls);
+      await Promise.all(evaluations);
     }
     this.pool.releaseExcept(key, keep);
     if (waiting) return Math.min(requeue, 1_000);
@@ -637,6 +667,100 @@ export class Controller {
   }
 
   /**
+   * The verdict on one target from the shared caches of the tool's namespaces: Unknown when a namespace that
+   * must be read cannot be (an optional default namespace the RBAC refuses is left out, and retried after
+   * OPTIONAL_DENIED_RETRY_MS); waiting while a cache lists; else judged on the merged snapshot. When the tool
+   * is not in its default namespaces, the (cached) discovery adds the namespaces its labels place it in.
+   */
+  private async watchVerdict(
+    user: string,
+    cluster: string,
+    conn: Connection,
+    tool: { type: ToolType; overrides: ComponentOverride[]; namespaces: ToolNamespaces; interval: number },
+    now: number,
+    keep: Set<string>,
+  ): Promise<TargetVerdict> {
+    const { type, overrides, namespaces } = tool;
+    const timeout = this.opts.requestTimeoutMs;
+    const client = conn.client!;
+    const needs = {
+      endpoints: needsEndpoints(type, overrides),
+      daemonSets: needsDaemonSets(type, overrides),
+    };
+    const result: TargetVerdict = {};
+    const snapshots: Snapshot[] = [];
+    const bad: { trouble?: { reason: string; message: string } } = {};
+    const use = (namespace: string, optional: boolean) => {
+      const cacheKey = CachePool.keyOf(conn.targetKey, conn.gen, namespace);
+      if (optional && (this.denied.get(cacheKey) ?? 0) > now) return;
+      const cache = this.pool.acquire(user, conn.targetKey, conn.gen, namespace, client, needs);
+      if (optional && cache.forbidden) {
+        // not kept: released below unless another Integration holds it
+        this.denied.set(cacheKey, now + OPTIONAL_DENIED_RETRY_MS);
+        return;
+      }
+      keep.add(cache.key);
+      const t = cache.trouble(now, timeout);
+      const left = cache.troubleIn(now, timeout);
+      if (left !== undefined) result.requeueMs = Math.min(result.requeueMs ?? Infinity, left + 50);
+      if (t) bad.trouble ??= t;
+      else if (!cache.synced) result.waiting = true;
+      else snapshots.push(cache.snapshot());
+    };
+    const troubled = () =>
+      bad.trouble && { verdict: unknownCluster(cluster, bad.trouble.reason, bad.trouble.message) };
+    for (const n of namespaces.namespaces) use(n, namespaces.optional.includes(n));
+    if (bad.trouble) return troubled()!;
+    if (result.waiting || snapshots.length === 0) return { ...result, waiting: true };
+    let snapshot = mergeSnapshots(snapshots);
+    if (namespaces.configured || toolFound(type, snapshot, overrides)) {
+      return { ...result, verdict: judgeCluster({ cluster, type, snapshot, overrides }) };
+    }
+    let discovery: DiscoveryOutcome;
+    try {
+      discovery = await this.discovered(conn, type, tool.interval, now);
+    } catch (e) {
+      const reason = e instanceof GatherError && e.reason === "Unauthorized"
+        ? e.reason
+        : "ClusterUnreachable";
+      return { verdict: unknownCluster(cluster, reason, errorMessage(e)) };
+    }
+    const extra = discovery.found.filter((n) => !namespaces.namespaces.includes(n));
+    for (const n of extra) use(n, false);
+    if (bad.trouble) return troubled()!;
+    if (result.waiting) return result;
+    snapshot = mergeSnapshots(snapshots);
+    return { ...result, verdict: judgeCluster({ cluster, type, snapshot, overrides, discovery }) };
+  }
+
+  /** Where `type` lives on this target by its labels: reused for max(interval, DISCOVERY_TTL_MS). */
+  private async discovered(conn: Connection, type: ToolType, interval: number, now: number) {
+    const key = `${conn.targetKey}#${conn.gen}/${type}`;
+    const entry = this.discoveries.get(key) ?? { at: 0 };
+    if (entry.outcome && now - entry.at < Math.max(interval, DISCOVERY_TTL_MS)) return entry.outcome;
+    if (!entry.running) {
+      // RBAC: list deployments/statefulsets/daemonsets in all namespaces (a 403 is reported, not an error)
+      entry.running = discover(workloadReader(conn.client!), { type, timeoutMs: this.opts.requestTimeoutMs })
+        .then((outcome) => {
+          entry.outcome = outcome;
+          entry.at = this.deps.clock.now();
+          return outcome;
+        })
+        .finally(() => (entry.running = undefined));
+      this.discoveries.set(key, entry);
+    }
+    return await entry.running;
+  }
+
+  /** Forgets discovery results and RBAC refusals of a target (all generations but `keepGen`). */
+  private forgetTarget(targetKey: string, keepGen = -1): void {
+    const keep = `${targetKey}#${keepGen}/`;
+    for (const map of [this.discoveries, this.denied] as Map<string, unknown>[]) {
+      for (const k of map.keys()) if (k.startsWith(`${targetKey}#`) && !k.startsWith(keep)) map.delete(k);
+    }
+  }
+
+  /**
    * JSON merge patch of `status` on the /status subresource, with `metadata.resourceVersion` as a
    * precondition (a stale cache gets 409, as a PUT would). Only the status is sent, not the spec, so a large
    * spec cannot make the request too large; status fields that disappeared are sent as null.
@@ -699,7 +823,7 @@ function stateKey(s: TargetState, gen: number): string {
   return `${s.ready}|${s.reason}|${s.message}|${gen}`;
 }
 
-/** `WorkloadReader` (poll mode) over a KubeClient: counted, bounded, with the deadline. */
+/** `WorkloadReader` (poll mode, discovery) over a KubeClient: counted, bounded, with the deadline. */
 function workloadReader(client: KubeClient): WorkloadReader {
   const apps = client.api(AppsV1Api);
   const disc = client.api(DiscoveryV1Api);
@@ -708,7 +832,20 @@ function workloadReader(client: KubeClient): WorkloadReader {
       (await client.call("list", () => apps.listNamespacedDeployment({ namespace }))).items,
     listStatefulSets: async (namespace) =>
       (await client.call("list", () => apps.listNamespacedStatefulSet({ namespace }))).items,
+    listDaemonSets: async (namespace) =>
+      (await client.call("list", () => apps.listNamespacedDaemonSet({ namespace }))).items,
     listEndpointSlices: async (namespace) =>
       (await client.call("list", () => disc.listNamespacedEndpointSlice({ namespace }))).items,
+    listAllNamespaces: async (kind, labelSelector) => {
+      const q = { labelSelector };
+      switch (kind) {
+        case "Deployment":
+          return (await client.call("list", () => apps.listDeploymentForAllNamespaces(q))).items;
+        case "StatefulSet":
+          return (await client.call("list", () => apps.listStatefulSetForAllNamespaces(q))).items;
+        case "DaemonSet":
+          return (await client.call("list", () => apps.listDaemonSetForAllNamespaces(q))).items;
+      }
+    },
   };
 }

@@ -43,12 +43,14 @@ const BAD: readonly Phase[] = ["Failed", "Degraded", "Unknown"];
 
 /**
  * Which Event a phase transition deserves: Warning on a transition into Failed/Degraded/Unknown, Normal on
- * recovery to Running; nothing else, and nothing without a transition. The first judgement of a healthy
- * Integration is not news (a burst of 200 new Integrations would otherwise make 200 Events).
+ * recovery to Running, Normal on NotInstalled (the tool is on none of the clusters); nothing else, and nothing
+ * without a transition. The first judgement of a healthy Integration is not news (a burst of 200 new
+ * Integrations would otherwise make 200 Events).
  */
 export function eventFor(previous: Phase | undefined, next: Phase): EventDecision | undefined {
   if (previous === next) return undefined;
   if (BAD.includes(next)) return { type: "Warning", reason: next };
+  if (next === "NotInstalled") return { type: "Normal", reason: "NotInstalled" };
   if (next === "Running" && previous && BAD.includes(previous)) {
     return { type: "Normal", reason: "Recovered" };
   }

@@ -60,4 +60,6 @@ Deno.test("eventFor: only on transitions; Warning into bad phases, Normal on rec
   assertEquals(eventFor("Pending", "Running"), undefined);
   assertEquals(eventFor(undefined, "Failed"), { type: "Warning", reason: "Failed" });
   assertEquals(eventFor("Running", "Disabled"), undefined);
+  assertEquals(eventFor("Running", "NotInstalled"), { type: "Normal", reason: "NotInstalled" });
+  assertEquals(eventFor("NotInstalled", "NotInstalled"), undefined);
 });

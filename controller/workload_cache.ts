@@ -1,14 +1,15 @@
 /**
  * Shared, reference-counted caches of one namespace of one workload cluster: Deployments, StatefulSets and,
- * when some user needs them, EndpointSlices. Several Integrations checking the same cluster and namespace
- * share one cache; it is stopped when the last of them releases it. A change enqueues every user.
+ * when some user needs them, DaemonSets and EndpointSlices. Several Integrations checking the same cluster and
+ * namespace share one cache; it is stopped when the last of them releases it. A change enqueues every user.
  *
- * RBAC on the workload cluster (deploy/: workload-cluster RBAC): list, watch on apps deployments and
- * statefulsets and discovery.k8s.io endpointslices in the tool namespace.
+ * RBAC on the workload cluster (deploy/: workload-cluster RBAC): list, watch on apps deployments,
+ * statefulsets and daemonsets and discovery.k8s.io endpointslices in the tool namespaces.
  */
 import {
   AppsV1Api,
   DiscoveryV1Api,
+  type V1DaemonSet,
   type V1Deployment,
   type V1EndpointSlice,
   type V1StatefulSet,
@@ -34,6 +35,7 @@ export class WorkloadCache {
   private readonly deployments: Informer<V1Deployment>;
   private readonly statefulSets: Informer<V1StatefulSet>;
   private slices: Informer<V1EndpointSlice> | undefined;
+  private daemonSets: Informer<V1DaemonSet> | undefined;
 
   constructor(
     readonly key: string,
@@ -86,10 +88,30 @@ export class WorkloadCache {
     );
   }
 
+  /** Adds the DaemonSet informer (once some user's tool can have DaemonSet components). */
+  ensureDaemonSets(): void {
+    if (this.daemonSets) return;
+    const apps = this.client.api(AppsV1Api);
+    const namespace = this.namespace;
+    this.daemonSets = this.informer<V1DaemonSet>(
+      "daemonsets",
+      `/apis/apps/v1/namespaces/${namespace}/daemonsets`,
+      () => apps.listNamespacedDaemonSet({ namespace }),
+    );
+  }
+
   private get informers(): InformerState[] {
     const all: InformerState[] = [this.deployments, this.statefulSets];
+    if (this.daemonSets) all.push(this.daemonSets);
     if (this.slices) all.push(this.slices);
     return all;
+  }
+
+  /** Some informer was refused (403) and none of them has listed since: the RBAC does not allow this namespace. */
+  get forbidden(): boolean {
+    return this.informers.some((i) =>
+      !i.synced && i.lastError !== undefined && classifyError(i.lastError) === "Forbidden"
+    );
   }
 
   /** Every informer has listed once. */
@@ -139,6 +161,7 @@ export class WorkloadCache {
       namespace: this.namespace,
       deployments: [...this.deployments.list()],
       statefulSets: [...this.statefulSets.list()],
+      ...(this.daemonSets ? { daemonSets: [...this.daemonSets.list()] } : {}),
       ...(this.slices ? { endpointSlices: [...this.slices.list()] } : {}),
     };
   }
@@ -189,7 +212,7 @@ export class CachePool {
     gen: number,
     namespace: string,
     client: KubeClient,
-    endpoints: boolean,
+    needs: { endpoints: boolean; daemonSets: boolean },
   ): WorkloadCache {
     const key = CachePool.keyOf(targetKey, gen, namespace);
     let c = this.caches.get(key);
@@ -199,7 +222,8 @@ export class CachePool {
       this.perTarget.set(targetKey, (this.perTarget.get(targetKey) ?? 0) + 1);
       this.log.debug("workload cache started", { cache: key });
     }
-    if (endpoints) c.ensureEndpoints();
+    if (needs.endpoints) c.ensureEndpoints();
+    if (needs.daemonSets) c.ensureDaemonSets();
     c.users.add(user);
     return c;
   }

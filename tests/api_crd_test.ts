@@ -47,6 +47,12 @@ Deno.test("valid objects get defaults; enabled: false round-trips", async () => 
   assertEquals((await apply(integration("argo", { type: "argocd", targetClusters: ["cluster-1"] }))).code, 0);
   const off = await apply(integration("off", { type: "flux", enabled: false, targetSelector: {} }));
   assertEquals(off.code, 0, off.stderr);
+  const mesh = await apply(integration("mesh", {
+    type: "istio",
+    targetClusters: ["cluster-1"],
+    config: { namespace: "istio-system", namespaces: ["istio-ingress", "edge"] },
+  }));
+  assertEquals(mesh.code, 0, mesh.stderr);
 
   const argo = JSON.parse((await cp.kubectl(["get", "integ", "argo", "-n", ns, "-o", "json"])).stdout);
   assertEquals(argo.spec.enabled, true);
@@ -224,9 +230,27 @@ const invalid: { what: string; obj: unknown; field: RegExp }[] = [
     obj: integration("bad-comp", {
       type: "argocd",
       targetClusters: ["a"],
-      config: { components: [{ name: "argocd-server", kind: "DaemonSet" }] },
+      config: { components: [{ name: "argocd-server", kind: "ReplicaSet" }] },
     }),
-    field: /spec\.config\.components\[0\]\.kind: Unsupported value: "DaemonSet"/,
+    field: /spec\.config\.components\[0\]\.kind: Unsupported value: "ReplicaSet"/,
+  },
+  {
+    what: "a namespace list with a bad name",
+    obj: integration("bad-namespaces", {
+      type: "istio",
+      targetClusters: ["a"],
+      config: { namespaces: ["istio-system", "Istio_Ingress"] },
+    }),
+    field: /spec\.config\.namespaces\[1\]: Invalid value: "Istio_Ingress"/,
+  },
+  {
+    what: "more than 16 namespaces",
+    obj: integration("many-namespaces", {
+      type: "istio",
+      targetClusters: ["a"],
+      config: { namespaces: Array.from({ length: 17 }, (_, i) => `ns-${i}`) },
+    }),
+    field: /spec\.config\.namespaces: Too many: 17: must have at most 16 items/,
   },
   {
     what: "missing clusterName",

@@ -83,7 +83,9 @@ Deno.test("gather lists EndpointSlices only for tools that need them", async () 
   const counting: WorkloadReader = {
     listDeployments: (ns, s) => (calls.push("deployments"), real.listDeployments(ns, s)),
     listStatefulSets: (ns, s) => (calls.push("statefulsets"), real.listStatefulSets(ns, s)),
+    listDaemonSets: (ns, s) => (calls.push("daemonsets"), real.listDaemonSets(ns, s)),
     listEndpointSlices: (ns, s) => (calls.push("endpointslices"), real.listEndpointSlices(ns, s)),
+    listAllNamespaces: (k, sel, s) => (calls.push(`all ${k}`), real.listAllNamespaces(k, sel, s)),
   };
   await gather(counting, { namespace: "default", types: "flux", timeoutMs: 5000 });
   assertEquals(calls.sort(), ["deployments", "statefulsets"]);

@@ -102,10 +102,37 @@ Deno.test("check: judges local contexts directly; exit code by health", async ()
   assertEquals(custom.code, 0, custom.stdout);
   assertMatch(custom.stdout, /^cluster-1\s+argocd\s+my-argo\s+Running/m);
 
-  // nothing installed in monitoring / istio-system: Failed (required components missing), exit 3
+  // Istio is nowhere on cluster-1 and was asked for by name: NotInstalled, exit 3
   const missing = await ksit(h, ["check", "--context", "cluster-1", "--type", "istio"]);
   assertEquals(missing.code, 3, missing.stdout);
-  assertMatch(missing.stdout, /^cluster-1\s+istio\s+istio-system\s+Failed\s+0\/1\s+istiod: no Deployment/m);
+  assertMatch(
+    missing.stdout,
+    /^cluster-1\s+istio\s+istio-system,istio-ingress\s+NotInstalled\s+-\s+istio: not installed \(no Istio workload in namespaces istio-system, istio-ingress; none elsewhere either/m,
+  );
+});
+
+Deno.test("check --all-contexts: tools that are not installed are shown so and do not fail the run", async () => {
+  const h = harness();
+  const only = ["cp", "c1"].map((f) => `${dir}/${f}`).join(":");
+  const all = await ksit(h, ["check", "--all-contexts", "--view", "list"], { KUBECONFIG: only });
+  assertEquals(all.code, 0, all.stderr + all.stdout);
+  assertMatch(all.stdout, /^cluster-1\s+argocd\s+argocd\s+Running\s+4\/4\s+/m);
+  assertMatch(all.stdout, /^cluster-1\s+flux\s+flux-system\s+Running\s+4\/4\s+/m);
+  assertMatch(
+    all.stdout,
+    /^cluster-1\s+prometheus\s+monitoring\s+NotInstalled\s+-\s+prometheus: not installed/m,
+  );
+  assertMatch(all.stdout, /^cp\s+argocd\s+argocd\s+NotInstalled\s+-\s+argocd: not installed/m);
+  const matrix = await ksit(h, ["check", "--all-contexts", "--view", "matrix"], { KUBECONFIG: only });
+  assertEquals(matrix.code, 0, matrix.stdout);
+  assertMatch(matrix.stdout, /^flux\s+Running\s+NotInstalled$/m);
+  const json = JSON.parse(
+    (await ksit(h, ["check", "--all-contexts", "-o", "json"], { KUBECONFIG: only })).stdout,
+  );
+  assertEquals(json.phase, "Running");
+  // asked for by name, a tool that is not installed fails the run
+  const asked = await ksit(h, ["check", "--all-contexts", "--type", "flux"], { KUBECONFIG: only });
+  assertEquals(asked.code, 3, asked.stdout);
 });
 
 Deno.test("check: a broken workload fails; dead and silent contexts are Unknown within the deadline", async () => {
@@ -143,7 +170,7 @@ Deno.test("check: a broken workload fails; dead and silent contexts are Unknown 
   const elapsed = performance.now() - t0;
   assertEquals(all.code, 3, all.stderr + all.stdout);
   assertMatch(all.stdout, /^TYPE\s+cluster-1\s+cp\s+dead\s+exec-ctx\s+silent$/m);
-  assertMatch(all.stdout, /^argocd\s+Running\s+Failed\s+Unknown\s+Unknown\s+Unknown$/m);
+  assertMatch(all.stdout, /^argocd\s+Running\s+NotInstalled\s+Unknown\s+Unknown\s+Unknown$/m);
   assert(elapsed < 10_000, `check took ${elapsed} ms with a 2s deadline per context`);
 
   const wide = await ksit(h, [
@@ -443,4 +470,56 @@ Deno.test("target add inlines the files the user's kubeconfig references; stores
     "ksit-system",
   ]);
   assert(none.code !== 0, "nothing stored");
+});
+
+// last: it installs tools on cp, which the tests above expect to have none
+Deno.test("check: a tool outside its default namespaces is found by its labels; per-tool namespaces", async () => {
+  const h = harness();
+  const cp = adminKc(h.cluster("cp"));
+  await seedFixture(cp, "tools/istio/revisioned.yaml", "mesh-control");
+  await seedFixture(cp, "tools/argocd/install.yaml", "delivery");
+  const found = await ksit(h, ["check", "--context", "cp", "--type", "istio,argocd"]);
+  assertEquals(found.code, 0, found.stdout);
+  assertMatch(
+    found.stdout,
+    /^cp\s+istio\s+istio-system,istio-ingress,mesh-control\s+Running\s+1\/1\s+1\/1 required components healthy \(found in namespace mesh-control\)/m,
+  );
+  assertMatch(
+    found.stdout,
+    /^cp\s+argocd\s+argocd,delivery\s+Running\s+4\/4\s+.*found in namespace delivery/m,
+  );
+  // per-tool namespaces: no discovery, exactly these namespaces
+  const named = await ksit(h, [
+    "check",
+    "--context",
+    "cp",
+    "--type",
+    "istio,argocd",
+    "--tool-namespace",
+    "istio=mesh-control,istio-ingress",
+    "--tool-namespace",
+    "argocd=delivery",
+  ]);
+  assertEquals(named.code, 0, named.stdout);
+  assertMatch(
+    named.stdout,
+    /^cp\s+istio\s+mesh-control,istio-ingress\s+Running\s+1\/1\s+1\/1 required components healthy$/m,
+  );
+  assertMatch(named.stdout, /^cp\s+argocd\s+delivery\s+Running\s+4\/4/m);
+  const wrong = await ksit(h, [
+    "check",
+    "--context",
+    "cp",
+    "--type",
+    "argocd",
+    "--tool-namespace",
+    "argocd=nothing",
+  ]);
+  assertEquals(wrong.code, 3, wrong.stdout);
+  assertMatch(
+    wrong.stdout,
+    /^cp\s+argocd\s+nothing\s+NotInstalled\s+-\s+argocd: not installed \(no Argo CD workload in namespace nothing\)$/m,
+  );
+  const usage = await ksit(h, ["check", "--context", "cp", "--tool-namespace", "nope=x"]);
+  assertEquals(usage.code, 2, usage.stderr);
 });

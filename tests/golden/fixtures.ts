@@ -3,6 +3,7 @@
  * tool fixtures (tests/fixtures/tools), at a fixed clock, plus Events and `check` results. Deterministic.
  */
 import type { ClusterStatus, Integration, IntegrationTarget, ToolType } from "../../api/types.ts";
+import { discoverySearched } from "../../checks/discovery.ts";
 import { judgeCluster, unknownCluster } from "../../checks/judge.ts";
 import { rollUp } from "../../checks/rollup.ts";
 import type { CheckResult } from "../../cli/check_render.ts";
@@ -133,7 +134,7 @@ export function goldenEvents(i: Integration): KubeEvent[] {
   ];
 }
 
-/** `check` results over three contexts and all four tools. */
+/** `check` results over three contexts and all four tools (prod-eu without Flux). */
 export async function goldenCheckResults(): Promise<CheckResult[]> {
   const types: [ToolType, string, string][] = [
     ["argocd", "argocd", "tools/argocd/install.yaml"],
@@ -149,7 +150,16 @@ export async function goldenCheckResults(): Promise<CheckResult[]> {
       : type === "prometheus"
       ? ["grafana", 0]
       : undefined;
-    out.push({ context: "prod-eu", type, namespace, verdict: await judge("prod-eu", type, path, change) });
+    // prod-eu has no Flux: discovery found it nowhere
+    const verdict = type === "flux"
+      ? judgeCluster({
+        cluster: "prod-eu",
+        type,
+        snapshot: { namespace, deployments: [], statefulSets: [] },
+        discovery: { searched: discoverySearched(type), found: [] },
+      })
+      : await judge("prod-eu", type, path, change);
+    out.push({ context: "prod-eu", type, namespace, verdict });
     out.push({
       context: "prod-us",
       type,

@@ -10,6 +10,7 @@ import {
   type KubeConfig,
   type KubernetesObject,
   KubernetesObjectApi,
+  type V1DaemonSet,
   type V1Deployment,
   type V1StatefulSet,
 } from "@kubernetes/client-node";
@@ -196,6 +197,10 @@ export async function seedFixture(kc: KubeConfig, fixture: string, namespace: st
         observedGeneration: gen,
       } as V1StatefulSet["status"];
       await apps.replaceNamespacedStatefulSetStatus({ name, namespace, body: cur });
+    } else if (o.kind === "DaemonSet") {
+      const cur = created as V1DaemonSet;
+      cur.status = { ...(status as V1DaemonSet["status"]), observedGeneration: gen } as V1DaemonSet["status"];
+      await apps.replaceNamespacedDaemonSetStatus({ name, namespace, body: cur });
     }
   }));
 }

@@ -37,7 +37,10 @@ export function deploymentManifest(
   } satisfies V1Deployment;
 }
 
-/** Writes a Deployment's status (observedGeneration = generation unless given). */
+/**
+ * Writes a Deployment's status (observedGeneration = generation unless given), with the Available and
+ * Progressing conditions the Deployment controller writes for those numbers unless `conditions` are given.
+ */
 export async function setDeploymentStatus(
   kc: KubeConfig,
   namespace: string,
@@ -46,6 +49,16 @@ export async function setDeploymentStatus(
 ): Promise<V1Deployment> {
   const apps = kc.makeApiClient(AppsV1Api);
   const current = await apps.readNamespacedDeployment({ name, namespace });
+  const now = new Date();
+  const condition = (type: string, status: string, reason: string, message: string) =>
+    ({
+      type,
+      status,
+      reason,
+      message,
+      lastUpdateTime: now,
+      lastTransitionTime: now,
+    }) as V1DeploymentCondition;
   current.status = {
     observedGeneration: s.observedGeneration ?? current.metadata?.generation,
     replicas: s.replicas,
@@ -53,7 +66,22 @@ export async function setDeploymentStatus(
     readyReplicas: s.ready ?? s.available,
     availableReplicas: s.available,
     unavailableReplicas: Math.max(0, s.replicas - s.available) || undefined,
-    conditions: s.conditions,
+    conditions: s.conditions ?? [
+      s.available > 0
+        ? condition("Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.")
+        : condition(
+          "Available",
+          "False",
+          "MinimumReplicasUnavailable",
+          "Deployment does not have minimum availability.",
+        ),
+      condition(
+        "Progressing",
+        "True",
+        "NewReplicaSetAvailable",
+        `ReplicaSet "${name}" has successfully progressed.`,
+      ),
+    ],
   };
   return await apps.replaceNamespacedDeploymentStatus({ name, namespace, body: current });
 }
