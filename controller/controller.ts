@@ -47,7 +47,7 @@ import { errorCode, errorMessage, type KubeClient } from "./kube.ts";
 import type { Logger } from "./log.ts";
 import type { ControllerMetrics } from "./metrics.ts";
 import type { Semaphore } from "./semaphore.ts";
-import { rfc3339, sameStatus } from "./status.ts";
+import { canonicalJson, rfc3339, sameStatus } from "./status.ts";
 import {
   type Connection,
   type ConnectOptions,
@@ -156,6 +156,8 @@ export class Controller {
   >();
   /** When each object's status was last written (ms), for `coalesce`. */
   private readonly lastWrite = new Map<string, number>();
+  /** The status the API server refused per Integration (canonical JSON), so it is not sent again. */
+  private readonly refused = new Map<string, string>();
 
   /** The cached object, or what we wrote over it if the cache has not caught up yet. */
   private fresh<O extends Integration | IntegrationTarget>(key: string, cached: O): O {
@@ -505,6 +507,7 @@ export class Controller {
       this.pool.releaseExcept(key);
       this.written.delete(key);
       this.lastWrite.delete(key);
+      this.refused.delete(key);
       this.dropIntegrationMetrics(namespace, name);
       this.queue.drop(key);
       return undefined;
@@ -600,10 +603,12 @@ export class Controller {
     this.deps.metrics.checkDuration.observe({ type: obj.spec.type }, (performance.now() - started) / 1000);
     this.updateIntegrationMetrics(obj, status, clusters);
     if (!this.opts.canWrite() || sameStatus(obj.status, status)) return requeue;
+    // the API server refused exactly this status before (a summary stands in for it): not again
+    if (this.refused.get(key) === canonicalJson(status)) return requeue;
     const wait = this.coalesce(key);
     if (wait > 0) return Math.min(requeue, wait);
 
-    const written = await this.writeIntegrationStatus(obj, status);
+    const written = await this.writeIntegrationStatus(key, obj, status);
     this.deps.metrics.statusWrites.inc({ kind: "Integration" });
     this.written.set(key, { staleRV: obj.metadata.resourceVersion, obj: written });
     const prev = obj.status?.phase as Phase | undefined;
@@ -639,9 +644,15 @@ export class Controller {
    * etcd's limit), a summary without per-cluster details is written instead and a Warning Event says why,
    * so the object never stays Pending without a word.
    */
-  private async writeIntegrationStatus(obj: Integration, status: IntegrationStatus): Promise<Integration> {
+  private async writeIntegrationStatus(
+    key: string,
+    obj: Integration,
+    status: IntegrationStatus,
+  ): Promise<Integration> {
     try {
-      return await this.writeStatus("integrations", obj, status) as Integration;
+      const written = await this.writeStatus("integrations", obj, status) as Integration;
+      this.refused.delete(key);
+      return written;
     } catch (e) {
       const code = errorCode(e);
       if (code === undefined || code === 409 || code === 429 || (code >= 500 && code !== 500)) throw e;
@@ -662,6 +673,7 @@ export class Controller {
         clusters: [],
         clustersOmitted: (status.clusters?.length ?? 0) + (status.clustersOmitted ?? 0),
       };
+      this.refused.set(key, canonicalJson(status));
       return await this.writeStatus("integrations", obj, summary) as Integration;
     }
   }
