@@ -10,6 +10,7 @@
  */
 import { MAX_TOOL_NAMESPACES, TOOL_TYPES } from "../api/schema.ts";
 import type { ClusterStatus, ToolType } from "../api/types.ts";
+import { errorDetail } from "../checks/error_words.ts";
 import type { GatherError as GatherErrorT, WorkloadReader } from "../checks/gather.ts";
 import { type ToolNamespaces, toolNamespaces } from "../checks/namespace.ts";
 import {
@@ -39,6 +40,8 @@ export interface CheckOptions {
   /** How many contexts are checked at once. */
   concurrency?: number;
   view?: View | "auto";
+  /** `--debug`: receives the underlying error of each context that could not be checked. */
+  debug?: (line: string) => void;
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -174,6 +177,8 @@ export async function checkContext(
       const reason = e instanceof GatherError
         ? gatherReason((e as GatherErrorT).reason)
         : "ClusterUnreachable";
+      // the message says it in a person's words; the raw transport error is for --debug
+      o.debug?.(`context ${context}, ${t}: ${errorDetail((e as Error).cause ?? e)}`);
       return unknown(t, reason, (e as Error).message);
     }
   }));
@@ -238,6 +243,7 @@ async function pool<T, R>(items: readonly T[], limit: number, fn: (t: T) => Prom
 }
 
 export async function check(g: GlobalOptions, o: CheckOptions, io: Io): Promise<number> {
+  if (g.debug) o = { ...o, debug: (line) => io.err(`debug: ${line}\n`) };
   const flags = parseToolNamespaces(o.toolNamespace);
   const kc = await loadKubeconfig({ kubeconfig: g.kubeconfig });
   const contexts = contextsToCheck(g, o, kc.contextNames(), kc.currentContext);

@@ -186,7 +186,14 @@ Deno.test("check: a broken workload fails; dead and silent contexts are Unknown 
   ], {
     KUBECONFIG: `${kubeconfigEnv}:${dir}/silent`,
   });
-  assertMatch(wide.stdout, /^dead\s+argocd\s+argocd\s+Unknown\s+-\s+ClusterUnreachable\s+/m);
+  assertMatch(
+    wide.stdout,
+    /^dead\s+argocd\s+argocd\s+Unknown\s+-\s+ClusterUnreachable\s+.*connection refused/m,
+  );
+  // in a person's words above; the raw transport error only with --debug
+  assert(!wide.stdout.includes("os error"), wide.stdout);
+  const debug = await ksit(h, ["check", "--context", "dead", "--type", "argocd", "--debug"]);
+  assertMatch(debug.stderr, /^debug: context dead, argocd: .*(Connection refused|os error 111)/m);
   assertMatch(
     wide.stdout,
     /^silent\s+argocd\s+argocd\s+Unknown\s+-\s+ClusterUnreachable\s+.*no answer within 2000ms/m,
