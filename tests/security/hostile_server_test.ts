@@ -247,8 +247,8 @@ Deno.test("a server that fails every watch is probed with backoff, not every 2 s
       const start = Date.now();
       await new Promise((r) => setTimeout(r, 30_000)); // a fixed observation window, not a wait for a condition
       const window = s.requests.slice(t0);
-      // a liveness probe is GET /readyz (with /version beside it)
-      const probes = window.filter((r) => r.path === "/readyz").length;
+      // every probe includes GET /version (a liveness probe: /readyz with /version beside it)
+      const probes = window.filter((r) => r.path === "/version").length;
       const watches = window.filter((r) => r.query.get("watch") === "true").length;
       console.log(
         `in ${
