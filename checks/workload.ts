@@ -7,8 +7,9 @@
  * 3. 0 available ⇒ Unhealthy `NoReplicasAvailable` (even mid-rollout: nothing serves)
  * 4. metadata.generation > status.observedGeneration ⇒ Degraded `RolloutInProgress`
  * 5. 0 < available < desired ⇒ Degraded `PartiallyAvailable`
- * 6. not every replica updated (StatefulSet: also currentRevision != updateRevision; honours OnDelete and
- *    partition) ⇒ Degraded `RolloutInProgress`
+ * 6. not every replica updated, or (Deployment) more pods than desired — status.replicas > spec.replicas, the
+ *    old and new ReplicaSets side by side, which is how a stuck 1-replica rollout looks (StatefulSet: also
+ *    currentRevision != updateRevision; honours OnDelete and partition) ⇒ Degraded `RolloutInProgress`
  * 7. else Healthy `Available`
  */
 import type { V1Deployment, V1StatefulSet } from "@kubernetes/client-node";
@@ -21,6 +22,8 @@ interface Facts {
   desired: number;
   available: number;
   updated: number;
+  /** Deployment: status.replicas, every pod of every ReplicaSet. */
+  replicas?: number;
   generation?: number;
   observedGeneration?: number;
   /** Message of a ProgressDeadlineExceeded condition, when there is one. */
@@ -50,6 +53,7 @@ function deploymentFacts(d: V1Deployment): Facts {
     desired,
     available: d.status?.availableReplicas ?? 0,
     updated: d.status?.updatedReplicas ?? 0,
+    replicas: d.status?.replicas ?? 0,
     generation: d.metadata?.generation,
     observedGeneration: d.status?.observedGeneration,
     deadlineExceeded: pde ? (pde.message ?? "") : undefined,
@@ -109,12 +113,15 @@ function judgeFacts(f: Facts): Verdict {
     );
   }
   if (f.available < f.desired) return verdict("Degraded", R.PartiallyAvailable, `${ready} available`);
-  if (f.rolling ?? f.updated < f.desired) {
+  if (f.rolling ?? (f.updated < f.desired || (f.replicas ?? 0) > f.desired)) {
     const pods = f.kind === "StatefulSet" ? "pods" : "replicas";
+    const surplus = f.updated >= f.desired && (f.replicas ?? 0) > f.desired
+      ? ` (${f.replicas} pods for ${f.desired})`
+      : "";
     return verdict(
       "Degraded",
       R.RolloutInProgress,
-      `rollout in progress, ${f.updated}/${f.desired} ${pods} updated, ${ready} available`,
+      `rollout in progress, ${f.updated}/${f.desired} ${pods} updated${surplus}, ${ready} available`,
     );
   }
   return verdict("Healthy", R.Available, `${ready} available`);
