@@ -94,6 +94,12 @@ export async function installLive(kc: KubeConfig, fixture: string, namespace: st
   );
 }
 
+/** `installLive`, then waits until every workload of the namespace is rolled out. */
+export async function installTool(c: TestCluster, fixture: string, namespace: string): Promise<void> {
+  await installLive(c.kc(), fixture, namespace);
+  await waitRolledOut(c, namespace);
+}
+
 /** Creates a namespace (kept when it exists). */
 export async function createNamespace(kc: KubeConfig, name: string): Promise<void> {
   await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } }).catch((e) => {
