@@ -122,7 +122,7 @@ build_k8s() {
     targets="$targets k8s.io/kubernetes/cmd/$b"
     gets="$gets k8s.io/kubernetes/cmd/$b@$K8S_VERSION"
   done
-  log "kubernetes $K8S_VERSION: building$missing (cold: ~7 min on 2 cores for all four)"
+  log "kubernetes $K8S_VERSION: building$missing (cold: ~12 min for all four on 2 busy cores)"
   # shellcheck disable=SC2086
   (cd "$dir" && go get $gets >/dev/null 2>&1 || true)
   # shellcheck disable=SC2086

@@ -23,6 +23,7 @@ import {
 import { useHarness } from "./support/harness.ts";
 import {
   applyObjects,
+  applyYaml,
   createNamespace,
   daemonSetManifest,
   deploymentManifest,
@@ -59,12 +60,6 @@ Deno.test("live: the controllers write every status — Deployment, StatefulSet,
   await applyObjects(kc, [
     deploymentManifest("web", ns, { replicas: 2 }),
     {
-      apiVersion: "v1",
-      kind: "Service",
-      metadata: { name: "web", namespace: ns },
-      spec: { selector: { app: "web" }, ports: [{ name: "http", port: 80, targetPort: 8080 }] },
-    },
-    {
       apiVersion: "apps/v1",
       kind: "StatefulSet",
       metadata: { name: "db", namespace: ns },
@@ -91,6 +86,19 @@ Deno.test("live: the controllers write every status — Deployment, StatefulSet,
       type: "kubernetes.io/service-account-token",
     },
   ]);
+  // a YAML stream as an upstream install ships it, through kubectl
+  await applyYaml(
+    c,
+    `apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: { app: web }
+  ports: [{ name: http, port: 80, targetPort: 8080 }]
+`,
+    ns,
+  );
   await waitRolledOut(c, ns, ["deployment/web", "statefulset/db", "daemonset/agent"]);
 
   const apps = kc.makeApiClient(AppsV1Api);

@@ -21,7 +21,10 @@
  * ```
  *
  * - tests/support/live_workloads.ts: `installLive` (a tool fixture as real Deployments/StatefulSets/Services,
- *   status dropped), `waitRolledOut`, `deploymentStatus`, small manifests for tests.
+ *   status dropped; server-side apply, so running it again puts back what a test changed), `installTool`
+ *   (that + `waitRolledOut`), `waitRolledOut` (`kubectl rollout status`), `readDeployment`/`waitDeployment`,
+ *   `deploymentManifest`/`daemonSetManifest` + `applyObjects` for small test workloads, `applyYaml` for a YAML
+ *   stream as an upstream install ships it (`kubectl apply --server-side`).
  * - tests/support/faults.ts: failures injected the way they happen — `rollOutBadImage`, `crashLoop`,
  *   `makeNodeNotReady`/`bringNodeBack`, `deleteNode`, `scaleToZero`, `disruptDuringRollout`,
  *   `daemonSetPodsNotStartingOn`, `rollBack` — each a real kubectl operation (or an API call kubectl lacks).

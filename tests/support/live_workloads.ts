@@ -208,6 +208,16 @@ export function daemonSetManifest(
   };
 }
 
+/**
+ * `kubectl apply --server-side --force-conflicts -f -` of a YAML stream (e.g. an upstream install manifest), in
+ * `namespace` when given. Throws with kubectl's message when it fails.
+ */
+export async function applyYaml(c: TestCluster, yaml: string, namespace?: string): Promise<void> {
+  const args = ["apply", "--server-side", "--force-conflicts", `--field-manager=${FIELD_MANAGER}`, "-f", "-"];
+  const r = await c.kubectl(namespace ? ["-n", namespace, ...args] : args, { stdin: yaml });
+  if (r.code !== 0) throw new Error(`${c.name}: kubectl apply failed: ${r.stderr || r.stdout}`);
+}
+
 /** Server-side applies objects (test manifests) on a cluster. */
 export async function applyObjects(kc: KubeConfig, objects: Manifest[]): Promise<void> {
   const api = kc.makeApiClient(KubernetesObjectApi);
