@@ -381,10 +381,24 @@ Deno.test("makeNodeNotReady / deleteNode: NotReady after the grace period, pods 
       assertEquals(victims.length, 1);
       await deleteNode(c, gone);
       // pod GC deletes pods of a vanished node after 40 s; their ReplicaSet replaces them elsewhere
-      await eventually(async () => {
-        const pods = await podsOf(c, ns, "moved");
-        return !pods.some((p) => victims.includes(p.metadata?.name)) && pods.length === 3;
-      }, { timeoutMs: 120_000, intervalMs: 1000, what: "pod of the deleted node replaced" });
+      const t0 = performance.now();
+      let seen = "";
+      try {
+        await eventually(async () => {
+          const pods = await podsOf(c, ns, "moved");
+          seen = pods.map((p) =>
+            `${p.metadata?.name}@${p.spec?.nodeName}:${p.status?.phase}${
+              p.metadata?.deletionTimestamp ? ":deleting" : ""
+            }`
+          ).join(" ");
+          return !pods.some((p) => victims.includes(p.metadata?.name)) && pods.length === 3;
+        }, { timeoutMs: 180_000, intervalMs: 1000, what: "pod of the deleted node replaced" });
+      } catch (e) {
+        const log = await Deno.readTextFile(c.live!.controllerManager.logPath).catch(() => "");
+        const gc = log.split("\n").filter((l) => /gc_controller|PodGC|orphan/i.test(l)).slice(-10).join("\n");
+        throw new Error(`${(e as Error).message}\npods: ${seen}\npod GC log:\n${gc}`);
+      }
+      console.log(`node ${gone} deleted → its pod replaced in ${Math.round(performance.now() - t0)} ms`);
       await addNode(c, gone);
       await waitNodeReady(c, gone, "True");
     })(),
