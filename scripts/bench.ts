@@ -208,6 +208,7 @@ async function main() {
       logDir,
       log,
     });
+    r.machine = env.machine;
     runs.push(r);
     console.log(`\nN = ${n}\n${workloadMode(r)}\n\n${runTable(r)}\n\n${verbTable(r)}\n`);
     // write after every N, so a long run keeps what it measured

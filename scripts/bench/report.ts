@@ -230,6 +230,7 @@ export function renderDoc(runs: RunResult[], env: Environment, analysis: string)
       "",
       workloadMode(r),
       "",
+      ...(r.machine && r.machine !== env.machine ? [`Machine of this run: ${r.machine}.`, ""] : []),
       `Run ${r.date}; code ${
         r.modes.map((m) => `${m.mode} ${m.codeHash ?? "?"}`).join(", ")
       }; setup ${r.setupS} s; healthCheckInterval ${r.intervalS}s; ${r.failures} failures + ${r.failures} recoveries; steady window ${r.steadyS} s.`,

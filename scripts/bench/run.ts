@@ -125,6 +125,8 @@ export const MAX_LIVE_TARGETS = 100;
 
 export interface RunResult {
   n: number;
+  /** The machine of this run, when the bench recorded it (the doc's header names one machine). */
+  machine?: string;
   /** Workload clusters were live (real controllers), not bare API servers. */
   live?: boolean;
   /** Live: seconds the controllers and nodes took after the API servers; RSS (MiB) of each kind of process. */
