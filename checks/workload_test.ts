@@ -157,6 +157,20 @@ const deploymentCases: Case<V1Deployment>[] = [
     ready: "2/2",
     message: "argocd-repo-server: rollout in progress, 1/2 replicas updated, 2/2 available",
   },
+  {
+    // what the Deployment controller writes for 1 replica whose new pod never becomes ready (maxSurge 1,
+    // maxUnavailable 0): the old pod still serves, the new one is counted as updated (issue 13)
+    name: "stuck 1-replica rollout: one old and one new pod (status.replicas > spec.replicas)",
+    object: repoServer((d) => {
+      d.spec!.replicas = 1;
+      d.status = { ...d.status, replicas: 2, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 };
+    }),
+    status: "Degraded",
+    reason: "RolloutInProgress",
+    ready: "1/1",
+    message:
+      "argocd-repo-server: rollout in progress, 2 replicas for 1 desired, 1 unavailable (new pods not ready, old ones still serve), 1/1 available",
+  },
 ];
 
 for (const c of deploymentCases) {

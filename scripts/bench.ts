@@ -13,7 +13,9 @@
  * --render (only re-render --out from the results it holds) ·
  * --via-localhost (a variant: every kubeconfig names https://localhost:<port>, no tls-server-name) ·
  * --profile (CPU profiles of serve through the V8 inspector: start until judged, and detection) ·
- * --serve-entry PATH (another main.ts, e.g. a patched copy, to measure a proposed controller fix).
+ * --serve-entry PATH (another main.ts, e.g. a patched copy, to measure a proposed controller fix) ·
+ * --live (N ≤ 100: the workload clusters run kube-controller-manager, kube-scheduler and kwok; tools are rolled
+ * out for real and failures are rollouts of an image that never pulls; its tables are marked "live").
  * Everything runs on 127.0.0.0/8; every wait has a deadline; all processes are stopped at the end.
  */
 import { parseDuration } from "./bench/measure.ts";
@@ -23,10 +25,12 @@ import {
   readAnalysis,
   readDocData,
   renderDoc,
+  runKey,
   runTable,
   verbTable,
+  workloadMode,
 } from "./bench/report.ts";
-import { runBench, type RunResult } from "./bench/run.ts";
+import { MAX_LIVE_TARGETS, runBench, type RunResult } from "./bench/run.ts";
 import { testbin } from "../tests/support/testbin.ts";
 
 const root = new URL("../", import.meta.url).pathname;
@@ -45,6 +49,8 @@ interface Flags {
   serveEntry?: string;
   profile?: boolean;
   viaLocalhost?: boolean;
+  /** Live workload clusters (real controllers, kwok nodes). */
+  live?: boolean;
   /** Only re-render --out from the results it holds (after a change of the tables). */
   render?: boolean;
 }
@@ -129,9 +135,15 @@ export function parseFlags(args: string[]): Flags {
       case "--serve-arg":
         f.serveArgs.push(val());
         break;
+      case "--live":
+        f.live = true;
+        break;
       default:
         throw new Error(`unknown flag ${a}`);
     }
+  }
+  if (f.live && f.targets.some((n) => n > MAX_LIVE_TARGETS)) {
+    throw new Error(`--live: at most ${MAX_LIVE_TARGETS} targets (3 live clusters host them all)`);
   }
   return f;
 }
@@ -145,10 +157,12 @@ async function environment(): Promise<Environment> {
   const bin = await testbin();
   const k8s = /k8s-(v[\d.]+)/.exec(bin.dir)?.[1] ?? "?";
   const etcd = /etcd-(v[\d.]+)/.exec(bin.dir)?.[1] ?? "?";
+  const kwok = /kwok-(v[\d.]+)/.exec(bin.dir)?.[1] ?? "?";
   return {
     machine: `${cpu}, ${cores} cores, ${memGiB} GiB, Linux ${Deno.osRelease()}`,
     versions:
-      `deno ${Deno.version.deno} (V8 ${Deno.version.v8}), kube-apiserver ${k8s}, etcd ${etcd}, @kubernetes/client-node 2.0.1`,
+      `deno ${Deno.version.deno} (V8 ${Deno.version.v8}), kube-apiserver ${k8s}, etcd ${etcd}, @kubernetes/client-node 2.0.1` +
+      ` (live runs: kube-controller-manager and kube-scheduler ${k8s}, kwok ${kwok})`,
   };
 }
 
@@ -165,7 +179,9 @@ async function main() {
     const data = readDocData(old);
     if (!data.env) throw new Error(`${flags.out} holds no bench results`);
     await Deno.writeTextFile(flags.out, renderDoc(data.runs, data.env, readAnalysis(old)));
-    for (const r of data.runs) console.log(`\nN = ${r.n}\n\n${runTable(r)}\n\n${verbTable(r)}\n`);
+    for (const r of data.runs) {
+      console.log(`\nN = ${r.n}\n${workloadMode(r)}\n\n${runTable(r)}\n\n${verbTable(r)}\n`);
+    }
     return;
   }
   const started = performance.now();
@@ -188,14 +204,16 @@ async function main() {
       serveEntry: flags.serveEntry,
       profile: flags.profile,
       viaLocalhost: flags.viaLocalhost,
+      live: flags.live,
       logDir,
       log,
     });
+    r.machine = env.machine;
     runs.push(r);
-    console.log(`\nN = ${n}\n\n${runTable(r)}\n\n${verbTable(r)}\n`);
+    console.log(`\nN = ${n}\n${workloadMode(r)}\n\n${runTable(r)}\n\n${verbTable(r)}\n`);
     // write after every N, so a long run keeps what it measured
     const old = await Deno.readTextFile(flags.out).catch(() => "");
-    const kept = readDocData(old).runs.filter((x) => !runs.some((y) => y.n === x.n));
+    const kept = readDocData(old).runs.filter((x) => !runs.some((y) => runKey(y) === runKey(x)));
     await Deno.mkdir(flags.out.slice(0, flags.out.lastIndexOf("/")) || ".", { recursive: true });
     await Deno.writeTextFile(flags.out, renderDoc([...kept, ...runs], env, readAnalysis(old)));
     if (flags.json) await Deno.writeTextFile(flags.json, JSON.stringify({ env, runs }, null, 2));

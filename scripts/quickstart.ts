@@ -1,24 +1,33 @@
 /**
  * `deno task quickstart`: the main job on a fresh machine (Node + Go, no Docker). Builds or reuses the test
- * binaries; starts a control plane and two workload clusters (real kube-apiserver processes, background, state
- * in one directory); installs KSIT with its Helm chart; makes the workload clusters look like real Argo CD,
- * Flux, kube-prometheus-stack and Istio installs; registers them with `kubectl ksit target add
+ * binaries; starts a control plane and two live workload clusters (real kube-apiserver processes; the workload
+ * clusters also run kube-controller-manager, kube-scheduler and kwok with 3 fake nodes — tests/support/live.ts;
+ * background, state in one directory); installs KSIT with its Helm chart; creates the Deployments and
+ * StatefulSets of Argo CD, Flux, kube-prometheus-stack and Istio installs on the workload clusters, which the
+ * controllers roll out (pods scheduled, Ready through kwok); registers them with `kubectl ksit target add
  * --service-account`; applies deploy/samples; runs `serve` under the chart's ServiceAccount; waits until every
- * Integration is judged and prints what to look at next. Idempotent. `deno task quickstart:down` stops it all.
+ * Integration is judged and prints what to look at next, with a real way to break a component (`kubectl set
+ * image` to a tag that never pulls) and to repair it (`kubectl rollout undo`). Idempotent (a second run puts the
+ * tools' objects back as installed). `deno task quickstart:down` stops it all.
  *
  * KSIT_QUICKSTART_DIR overrides the state directory (default: .ksit/quickstart in the repository).
  */
 import { CustomObjectsApi } from "@kubernetes/client-node";
 import { stringify } from "yaml";
 import { Harness, pidAlive, type TestCluster } from "../tests/support/harness.ts";
+import { setImageArgs } from "../tests/support/faults.ts";
+import { NEVER_READY_TAG } from "../tests/support/kwok_stages.ts";
+import { installTool, waitRolledOut } from "../tests/support/live_workloads.ts";
 import { eventually } from "../tests/support/poll.ts";
 import { freePort } from "../tests/support/ports.ts";
-import { seedFixture } from "../tests/support/serve.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 const dir = Deno.env.get("KSIT_QUICKSTART_DIR") ?? `${root}.ksit/quickstart`;
 const NS = "ksit-system";
 const CLUSTERS = ["ksit-cp", "cluster-1", "cluster-2"] as const;
+const WORKLOAD_CLUSTERS = ["cluster-1", "cluster-2"];
+/** The break/repair demo: argocd-repo-server (2 replicas) on cluster-1; its rollout fails after this deadline. */
+const DEMO = { cluster: "cluster-1", namespace: "argocd", deployment: "argocd-repo-server", deadlineS: 15 };
 const started = performance.now();
 const tty = Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
 const bold = (s: string) => (tty ? `\x1b[1m${s}\x1b[0m` : s);
@@ -28,7 +37,10 @@ function step(what: string) {
   console.log(`${bold("==>")} [${s}s] ${what}`);
 }
 
-/** What each workload cluster runs: fixture files shaped like the upstream installs, per tool namespace. */
+/**
+ * What each workload cluster runs: fixture files shaped like the upstream installs (their Deployments,
+ * StatefulSets and Services, created as real objects), per tool namespace.
+ */
 const TOOLS: Record<string, { fixture: string; namespace: string }[]> = {
   "cluster-1": [
     { fixture: "tools/argocd/install.yaml", namespace: "argocd" },
@@ -103,16 +115,26 @@ async function clusters(): Promise<Harness> {
     await existing.stop();
   }
   step(`starting ${CLUSTERS.join(", ")} (kube-apiserver + etcd on 127.0.0.1; state in ${dir})`);
-  const h = await Harness.start({ clusters: [...CLUSTERS], detached: { dir } });
-  console.log(`    ready in ${(h.startupMs / 1000).toFixed(1)}s`);
+  console.log(
+    `    ${
+      WORKLOAD_CLUSTERS.join(" and ")
+    } are live: kube-controller-manager, kube-scheduler and kwok (3 fake nodes)`,
+  );
+  const h = await Harness.start({ clusters: [...CLUSTERS], detached: { dir }, live: WORKLOAD_CLUSTERS });
+  console.log(
+    `    ready in ${(h.startupMs / 1000).toFixed(1)}s (controllers and nodes ${
+      (h.liveStartupMs / 1000).toFixed(1)
+    }s after their API servers)`,
+  );
   return h;
 }
 
-async function seedTools(c: TestCluster) {
-  const kc = c.kc();
-  for (const t of TOOLS[c.name] ?? []) {
-    await seedFixture(kc, new URL(`../tests/fixtures/${t.fixture}`, import.meta.url).href, t.namespace);
-  }
+async function installTools(c: TestCluster) {
+  await Promise.all(
+    (TOOLS[c.name] ?? []).map((t) =>
+      installTool(c, new URL(`../tests/fixtures/${t.fixture}`, import.meta.url).href, t.namespace)
+    ),
+  );
 }
 
 async function startServe(h: Harness, cp: TestCluster): Promise<string> {
@@ -198,11 +220,26 @@ async function up() {
     env,
   });
 
-  step("creating Argo CD, Flux, kube-prometheus-stack and Istio on the workload clusters (ready status)");
-  await Promise.all(["cluster-1", "cluster-2"].map((n) => seedTools(h.cluster(n))));
+  step(
+    "creating Argo CD, Flux, kube-prometheus-stack and Istio on the workload clusters; waiting for the rollouts",
+  );
+  await Promise.all(WORKLOAD_CLUSTERS.map((n) => installTools(h.cluster(n))));
+  const demo = h.cluster(DEMO.cluster);
+  // the demo's stuck rollout fails after DEMO.deadlineS instead of the default 600 s (a user's own setting)
+  const deadline = await demo.kubectl([
+    "-n",
+    DEMO.namespace,
+    "patch",
+    "deployment",
+    DEMO.deployment,
+    "-p",
+    JSON.stringify({ spec: { progressDeadlineSeconds: DEMO.deadlineS } }),
+  ]);
+  if (deadline.code !== 0) throw new Error(`setting progressDeadlineSeconds failed: ${deadline.stderr}`);
+  await waitRolledOut(demo, DEMO.namespace, [`deployment/${DEMO.deployment}`]);
 
   step("kubectl ksit target add --service-account (read-only ServiceAccount on each workload cluster)");
-  for (const name of ["cluster-1", "cluster-2"]) {
+  for (const name of WORKLOAD_CLUSTERS) {
     await ksit([
       "target",
       "add",
@@ -234,26 +271,41 @@ async function up() {
   console.log(await ksit(["status", "-n", NS, "--view", "list"]));
   console.log(bold(`$ kubectl ksit status -n ${NS} --view matrix`));
   console.log(await ksit(["status", "-n", NS, "--view", "matrix"]));
-  const breakCmd =
-    `kubectl --context cluster-1 -n argocd patch deployment argocd-repo-server --subresource=status ` +
-    `--type=merge -p '{"status":{"availableReplicas":0,"readyReplicas":0}}'`;
-  const fixCmd = breakCmd.replace(
-    '"availableReplicas":0,"readyReplicas":0',
-    '"availableReplicas":2,"readyReplicas":2',
+  console.log(bold(`$ kubectl --context ${DEMO.cluster} -n ${DEMO.namespace} get deployments,statefulsets`));
+  console.log(
+    await run(h.bin.kubectl, [
+      "--context",
+      DEMO.cluster,
+      "-n",
+      DEMO.namespace,
+      "get",
+      "deployments,statefulsets",
+    ], {
+      env,
+    }),
   );
+  const kubectl = `kubectl --context ${DEMO.cluster}`;
+  const breakCmd = `${kubectl} ${
+    (await setImageArgs(demo, DEMO.namespace, DEMO.deployment, NEVER_READY_TAG)).join(" ")
+  }`;
+  const fixCmd = `${kubectl} -n ${DEMO.namespace} rollout undo deployment/${DEMO.deployment}`;
   console.log(`${bold("Use it:")}
   ${exportLine}
   kubectl ksit status -n ${NS}            # or: kubectl get integ -n ${NS} -o wide
   kubectl ksit describe argocd -n ${NS}
 
-${bold("Break a component")} (argocd-repo-server on cluster-1 loses its replicas):
+${
+    bold("Break a component")
+  } (roll ${DEMO.deployment} on ${DEMO.cluster} out to an image tag that never pulls):
   ${breakCmd}
-  => within about a second: argocd Failed, HEALTHY 1/2, "cluster-1: argocd-repo-server: 0/2 available",
-     a Warning Event; kubectl ksit status --exit-code exits 3.
+  => within about a second: argocd Degraded, HEALTHY 1/2, "${DEMO.cluster}: ${DEMO.deployment}: rollout in progress,
+     1/2 replicas updated, 2/2 available" (the new pod waits in ImagePullBackOff, the old ones serve);
+     ${DEMO.deadlineS} s later (its progressDeadlineSeconds, set by the quickstart; 600 s by default) the Deployment
+     controller gives up: argocd Failed, a Warning Event; kubectl ksit status --exit-code exits 3.
 ${bold("Repair it:")}
   ${fixCmd}
 
-${bold("Stop everything:")} deno task quickstart:down     (logs: ${dir}/*.log)
+${bold("Stop everything:")} deno task quickstart:down     (logs: ${dir}/*.log and ${dir}/<cluster>/*.log)
 quickstart finished in ${((performance.now() - started) / 1000).toFixed(1)}s`);
 }
 

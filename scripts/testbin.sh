@@ -1,22 +1,30 @@
 #!/usr/bin/env bash
 # Builds (once) and caches the real binaries the tests and the quickstart run:
-#   kube-apiserver + kubectl  from k8s.io/kubernetes  (wrapper go.mod, staging replaces read from the release)
-#   etcd                      from go.etcd.io/etcd/server/v3 (etcdmain as a dependency)
-#   helm                      from helm.sh/helm/v3/cmd/helm
-# Prints the directory that holds the four binaries as its last line of stdout; progress goes to stderr.
+#   kube-apiserver, kubectl,          from k8s.io/kubernetes  (wrapper go.mod, staging replaces read from the
+#   kube-controller-manager,                                   release; one `go build`, the same ldflags)
+#   kube-scheduler
+#   etcd                              from go.etcd.io/etcd/server/v3 (etcdmain as a dependency)
+#   helm                              from helm.sh/helm/v3/cmd/helm
+#   kwok (+ kwok-stages/)             from sigs.k8s.io/kwok/cmd/kwok; kwok-stages/ holds kwok's own Stage CRD and
+#                                     default node/pod stages, copied from that module version (live clusters)
+# Prints the directory that holds them as its last line of stdout; progress goes to stderr.
 #
 # KUBEBUILDER_ASSETS pointing at a directory with kube-apiserver, etcd and kubectl (setup-envtest's layout)
-# is used as it is: nothing is built (helm is still built unless it is there or on PATH).
+# is used as it is when it also has the rest; otherwise only what it lacks is built (helm is taken from PATH
+# when there is one; kube-controller-manager and kube-scheduler at the version of its kube-apiserver).
 set -euo pipefail
 
 K8S_VERSION="${KSIT_K8S_VERSION:-v1.37.2}"
 ETCD_VERSION="${KSIT_ETCD_VERSION:-v3.6.16}"
 HELM_VERSION="${KSIT_HELM_VERSION:-v3.22.0}"
+# newest kwok release that builds with Go 1.26 (GOTOOLCHAIN=local); `go list -m -versions sigs.k8s.io/kwok`
+KWOK_VERSION="${KSIT_KWOK_VERSION:-v0.8.0}"
 
 cache_root="${KSIT_TESTBIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ksit/testbin}"
-# RECIPE changes whenever the build flags below change, so a cache never serves a binary built the old way.
-RECIPE=2
-out="$cache_root/k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_helm-${HELM_VERSION}_r${RECIPE}"
+# RECIPE changes whenever the build flags or the set of binaries below change, so a cache never serves a
+# directory built the old way. 3: + kube-controller-manager, kube-scheduler, kwok and kwok-stages/.
+RECIPE=3
+out="$cache_root/k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_helm-${HELM_VERSION}_kwok-${KWOK_VERSION}_r${RECIPE}"
 work="$cache_root/src"
 
 log() { printf '[testbin %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -24,34 +32,44 @@ log() { printf '[testbin %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="${GOFLAGS:--buildvcs=false}"
 need_go() { command -v go >/dev/null || { log "Go is needed to build the test binaries (or set KUBEBUILDER_ASSETS)"; exit 1; }; }
 
+K8S_BINS="kube-apiserver kubectl kube-controller-manager kube-scheduler"
+# what the controllers of a live cluster need beyond setup-envtest's three binaries
+have_k8s() { for b in $K8S_BINS; do [ -x "$1/$b" ] || return 1; done; }
+have_kwok() { [ -x "$1/kwok" ] && [ -f "$1/kwok-stages/stages-crd.yaml" ]; }
+complete() { have_k8s "$1" && [ -x "$1/etcd" ] && [ -x "$1/helm" ] && have_kwok "$1"; }
+
+# Set by the KUBEBUILDER_ASSETS branch: build only these ("k8s" = controller-manager + scheduler).
+ONLY=""
 if [ -n "${KUBEBUILDER_ASSETS:-}" ]; then
   for b in kube-apiserver etcd kubectl; do
     [ -x "$KUBEBUILDER_ASSETS/$b" ] || { log "KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS has no executable $b"; exit 1; }
   done
-  if [ -x "$KUBEBUILDER_ASSETS/helm" ]; then
+  if complete "$KUBEBUILDER_ASSETS"; then
     log "using KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS (nothing built)"
     echo "$KUBEBUILDER_ASSETS"
     exit 0
   fi
-  # setup-envtest ships no helm: one directory with links to those binaries plus a helm (PATH's, or built)
+  # setup-envtest ships no helm, controller-manager, scheduler or kwok: one directory with links to its
+  # binaries plus the missing ones (helm from PATH when there is one; the others built)
   combined="$cache_root/envtest-$(printf '%s' "$KUBEBUILDER_ASSETS" | sha256sum | cut -c1-12)"
   mkdir -p "$combined"
-  for b in kube-apiserver etcd kubectl; do ln -sf "$KUBEBUILDER_ASSETS/$b" "$combined/$b"; done
-  if command -v helm >/dev/null; then
-    ln -sf "$(command -v helm)" "$combined/helm"
-  elif [ ! -x "$combined/helm" ]; then
-    need_go
-    log "KUBEBUILDER_ASSETS has no helm and none is on PATH: building helm $HELM_VERSION only"
-    work="$cache_root/src"
-    out="$combined"
-    mkdir -p "$work"
-    HELM_ONLY=1
-  fi
-  if [ -z "${HELM_ONLY:-}" ]; then
-    log "using KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS (+ helm) via $combined"
+  for b in kube-apiserver etcd kubectl helm kube-controller-manager kube-scheduler kwok kwok-stages; do
+    [ -e "$KUBEBUILDER_ASSETS/$b" ] && ln -sfn "$KUBEBUILDER_ASSETS/$b" "$combined/$b"
+  done
+  if [ ! -x "$combined/helm" ] && command -v helm >/dev/null; then ln -sf "$(command -v helm)" "$combined/helm"; fi
+  if complete "$combined"; then
+    log "using KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS (+ what it lacks) via $combined"
     echo "$combined"
     exit 0
   fi
+  [ -x "$combined/helm" ] || ONLY="$ONLY helm"
+  { [ -x "$combined/kube-controller-manager" ] && [ -x "$combined/kube-scheduler" ]; } || ONLY="$ONLY k8s"
+  have_kwok "$combined" || ONLY="$ONLY kwok"
+  # controller-manager and scheduler at the version of the given kube-apiserver
+  v=$("$KUBEBUILDER_ASSETS/kube-apiserver" --version 2>/dev/null | sed -n 's/^Kubernetes \(v[0-9][0-9.]*\).*/\1/p')
+  [ -n "$v" ] && K8S_VERSION="$v"
+  out="$combined"
+  log "KUBEBUILDER_ASSETS lacks:$ONLY; building them into $combined"
 fi
 need_go
 
@@ -65,8 +83,11 @@ if ! flock -n 9; then
   flock 9
 fi
 
+# build_k8s [binaries…]: the given cmd/ binaries of k8s.io/kubernetes (default: all four), in one go build
 build_k8s() {
-  [ -x "$out/kube-apiserver" ] && [ -x "$out/kubectl" ] && return 0
+  local bins="${*:-$K8S_BINS}" missing="" b
+  for b in $bins; do [ -x "$out/$b" ] || missing="$missing $b"; done
+  [ -n "$missing" ] || return 0
   local dir="$work/kubernetes-$K8S_VERSION" minor staging
   mkdir -p "$dir"
   log "kubernetes $K8S_VERSION: reading the staging modules from the release's go.mod"
@@ -96,9 +117,16 @@ build_k8s() {
   for p in $pkgs; do
     ld="$ld -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
   done
-  log "kubernetes $K8S_VERSION: building kube-apiserver and kubectl (cold: ~5 min on 2 cores)"
-  (cd "$dir" && go get "k8s.io/kubernetes/cmd/kube-apiserver@$K8S_VERSION" "k8s.io/kubernetes/cmd/kubectl@$K8S_VERSION" >/dev/null 2>&1 || true)
-  (cd "$dir" && go build -mod=mod -trimpath -ldflags "$ld" -o "$out/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl)
+  local targets="" gets=""
+  for b in $missing; do
+    targets="$targets k8s.io/kubernetes/cmd/$b"
+    gets="$gets k8s.io/kubernetes/cmd/$b@$K8S_VERSION"
+  done
+  log "kubernetes $K8S_VERSION: building$missing (cold: ~12 min for all four on 2 busy cores)"
+  # shellcheck disable=SC2086
+  (cd "$dir" && go get $gets >/dev/null 2>&1 || true)
+  # shellcheck disable=SC2086
+  (cd "$dir" && go build -mod=mod -trimpath -ldflags "$ld" -o "$out/" $targets)
 }
 
 build_etcd() {
@@ -143,15 +171,45 @@ build_helm() {
   (cd "$dir" && go build -mod=mod -trimpath -ldflags "$ld" -o "$out/helm" helm.sh/helm/v3/cmd/helm)
 }
 
-if [ -n "${HELM_ONLY:-}" ]; then
-  build_helm
+# kwok in its own wrapper module (its own k8s.io/* versions), plus the files a live cluster applies from the
+# same module version: the Stage CRD and kwok's default stages (node: initialize + heartbeat with lease;
+# pod: ready, complete, delete — the "fast" set that kwokctl installs by default)
+build_kwok() {
+  have_kwok "$out" && return 0
+  local dir="$work/kwok-$KWOK_VERSION" mod
+  mkdir -p "$dir"
+  printf 'module ksit.local/testbin/kwok\n\ngo 1.26.0\n' >"$dir/go.mod"
+  log "kwok $KWOK_VERSION: resolving and building"
+  (cd "$dir" && go get "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" >/dev/null 2>&1)
+  (cd "$dir" && go build -mod=mod -trimpath \
+    -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v}" -o "$out/kwok" sigs.k8s.io/kwok/cmd/kwok)
+  mod=$(cd "$dir" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)
+  rm -rf "$out/kwok-stages.tmp" && mkdir -p "$out/kwok-stages.tmp"
+  cp "$mod/kustomize/crd/bases/kwok.x-k8s.io_stages.yaml" "$out/kwok-stages.tmp/stages-crd.yaml"
+  for f in node/fast/node-initialize node/heartbeat-with-lease/node-heartbeat-with-lease \
+    pod/fast/pod-ready pod/fast/pod-complete pod/fast/pod-delete; do
+    cp "$mod/kustomize/stage/$f.yaml" "$out/kwok-stages.tmp/${f##*/}.yaml"
+  done
+  chmod -R u+w "$out/kwok-stages.tmp"
+  rm -rf "$out/kwok-stages" && mv "$out/kwok-stages.tmp" "$out/kwok-stages"
+}
+
+if [ -n "$ONLY" ]; then
+  for what in $ONLY; do
+    case "$what" in
+      helm) build_helm ;;
+      k8s) build_k8s kube-controller-manager kube-scheduler ;;
+      kwok) build_kwok ;;
+    esac
+  done
   log "done in $((SECONDS - started))s"
-elif [ -x "$out/kube-apiserver" ] && [ -x "$out/kubectl" ] && [ -x "$out/etcd" ] && [ -x "$out/helm" ]; then
+elif complete "$out"; then
   log "cached: $out"
 else
   log "building into $out"
   build_etcd
   build_helm
+  build_kwok
   build_k8s
   log "done in $((SECONDS - started))s"
 fi

@@ -1,12 +1,17 @@
 /**
- * End-to-end tests of `kubectl-ksit serve` on real API servers (control plane "cp" + two workload clusters),
- * issue 4 items a, b, c, i (Running, failure detection, recovery + Event, no status churn), e, f, g, h, and 7
- * (least privilege). Each test has its own namespaces and its own `serve` process.
+ * End-to-end tests of `kubectl-ksit serve` on real API servers: a control plane "cp" + two live workload
+ * clusters (kube-controller-manager, kube-scheduler, kwok nodes: tests/support/live.ts), issue 4 items a, b, c, i
+ * (Running, failure detection, recovery + Event, no status churn), e, f, g, h, and 7 (least privilege). Every
+ * workload status comes from the real controllers: failures are kubectl operations (tests/support/faults.ts),
+ * never status writes. Each test has its own namespaces and its own `serve` process.
  */
 import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import type { Integration } from "../api/types.ts";
 import { assert, assertEquals, assertStringIncludes } from "./support/assert.ts";
 import { installCrds } from "./support/crds.ts";
+import { rollBack, rollOutBadImage, scaleToZero } from "./support/faults.ts";
 import { useHarness } from "./support/harness.ts";
+import { installTool, waitRolledOut } from "./support/live_workloads.ts";
 import { eventually } from "./support/poll.ts";
 import {
   adminKc,
@@ -18,18 +23,24 @@ import {
   getTarget,
   putKubeconfigSecret,
   readyCondition,
-  seedFixture,
   startServe,
   waitPhase,
 } from "./support/serve.ts";
-import { setDeploymentStatus } from "./support/workloads.ts";
 
-const harness = useHarness({ clusters: ["cp", "cluster-1", "cluster-2"] });
+const harness = useHarness({
+  clusters: ["cp", "cluster-1", "cluster-2"],
+  live: ["cluster-1", "cluster-2"],
+});
 
 let crds: Promise<void> | undefined;
 function cpReady(): Promise<void> {
   crds ??= installCrds(harness().cluster("cp"));
   return crds;
+}
+
+/** A tool fixture on a live workload cluster as real objects, rolled out by the controllers. */
+async function install(cluster: string, fixture: string, namespace: string) {
+  await installTool(harness().cluster(cluster), fixture, namespace);
 }
 
 /** Control-plane namespace with the two targets (Secrets with admin kubeconfigs of the workload clusters). */
@@ -53,15 +64,32 @@ async function events(kc: KubeConfig, ns: string, name: string) {
   return list.items.map((e) => ({ type: e.type, reason: e.reason, message: e.message ?? "" }));
 }
 
-Deno.test("serve: Running on 2/2, failure detected in ~1 s, recovery with a Normal Event, no status churn", async () => {
+/** The status entry of component `component` on cluster `cluster`. */
+function component(i: Integration, cluster: string, component: string) {
+  return i.status?.clusters?.find((c) => c.name === cluster)?.components?.find((x) => x.name === component);
+}
+
+Deno.test("serve on live clusters: a bad image rolled out ⇒ Degraded naming cluster and component, Failed at the progress deadline; kubectl rollout undo ⇒ Running + Normal Event; no status churn; no status written by the test", async () => {
   const h = harness();
   const ns = "e2e-abc";
-  const c1 = adminKc(h.cluster("cluster-1"));
-  const c2 = adminKc(h.cluster("cluster-2"));
+  const c2 = h.cluster("cluster-2");
   await Promise.all([
-    seedFixture(c1, "tools/argocd/install.yaml", "argocd"),
-    seedFixture(c2, "tools/argocd/install.yaml", "argocd"),
+    install("cluster-1", "tools/argocd/install.yaml", "argocd"),
+    install("cluster-2", "tools/argocd/install.yaml", "argocd"),
   ]);
+  // the Deployment's own deadline, shortened as a user may do (default 600 s), so the test sees it pass
+  const deadlineS = 10;
+  const patched = await c2.kubectl([
+    "-n",
+    "argocd",
+    "patch",
+    "deployment",
+    "argocd-repo-server",
+    "-p",
+    JSON.stringify({ spec: { progressDeadlineSeconds: deadlineS } }),
+  ]);
+  assertEquals(patched.code, 0, patched.stderr);
+  await waitRolledOut(c2, "argocd", ["deployment/argocd-repo-server"]);
   const cp = await setupTargets(ns);
   await createIntegration(cp, ns, "argo", {
     type: "argocd",
@@ -90,19 +118,36 @@ Deno.test("serve: Running on 2/2, failure detected in ~1 s, recovery with a Norm
       const get = await h.cluster("cp").kubectl(["get", "integ", "-n", ns]);
       assertStringIncludes(get.stdout, "Running");
 
-      // b. one required component down on cluster-2 ⇒ Failed, message names cluster and component
+      // b. `kubectl set image` to a tag that never pulls, on cluster-2's argocd-repo-server (2 replicas): the
+      // Deployment controller starts one new pod beside the two old ones and waits ⇒ Degraded, naming both
       const t0 = performance.now();
-      await setDeploymentStatus(c2, "argocd", "argocd-repo-server", { replicas: 2, available: 0 });
-      const failed = await waitPhase(cp, ns, "argo", "Failed", 15_000);
-      const detectMs = Math.round(performance.now() - t0);
-      console.log(`detection latency (b): ${detectMs} ms`);
+      await rollOutBadImage(c2, "argocd", "argocd-repo-server");
+      const degraded = await waitPhase(cp, ns, "argo", "Degraded", 15_000);
+      const degradedMs = Math.round(performance.now() - t0);
+      assertStringIncludes(degraded.status?.message ?? "", "cluster-2");
+      assertStringIncludes(degraded.status?.message ?? "", "argocd-repo-server");
+      assertEquals(degraded.status?.healthy, "1/2");
+      const rolling = component(degraded, "cluster-2", "argocd-repo-server");
+      assertEquals([rolling?.status, rolling?.reason], ["Degraded", "RolloutInProgress"]);
+      // … and Failed once the Deployment controller declares ProgressDeadlineExceeded
+      const failed = await waitPhase(cp, ns, "argo", "Failed", (deadlineS + 30) * 1000);
+      const failedMs = Math.round(performance.now() - t0);
       assertStringIncludes(failed.status?.message ?? "", "cluster-2");
       assertStringIncludes(failed.status?.message ?? "", "argocd-repo-server");
-      assertEquals(failed.status?.healthy, "1/2");
+      const stuck = component(failed, "cluster-2", "argocd-repo-server");
+      assertEquals([stuck?.status, stuck?.reason], ["Unhealthy", "ProgressDeadlineExceeded"]);
+      console.log(
+        `detection (live): kubectl set image → Degraded ${degradedMs} ms; → Failed ${failedMs} ms ` +
+          `(progressDeadlineSeconds ${deadlineS})`,
+      );
 
-      // c. restore ⇒ Running and a Normal Event (and the Warning before it)
-      await setDeploymentStatus(c2, "argocd", "argocd-repo-server", { replicas: 2, available: 2 });
-      await waitPhase(cp, ns, "argo", "Running", 15_000);
+      // c. `kubectl rollout undo` ⇒ Running and a Normal Event (and the Warning before it)
+      const tUndo = performance.now();
+      await rollBack(c2, "argocd", "argocd-repo-server");
+      await waitPhase(cp, ns, "argo", "Running", 30_000);
+      console.log(
+        `recovery (live): kubectl rollout undo → Running ${Math.round(performance.now() - tUndo)} ms`,
+      );
       const evs = await eventually(async () => {
         const e = await events(cp, ns, "argo");
         return e.some((x) => x.type === "Normal" && x.reason === "Recovered") ? e : undefined;
@@ -112,7 +157,8 @@ Deno.test("serve: Running on 2/2, failure detected in ~1 s, recovery with a Norm
       assertStringIncludes(warning.message, "cluster-2");
       assertStringIncludes(warning.message, "argocd-repo-server");
 
-      // i. nothing changes ⇒ resourceVersion stays the same over 3 intervals (5 s each)
+      // i. nothing changes ⇒ resourceVersion stays the same over 3 intervals (5 s each), while the live
+      // clusters' controllers and kubelets keep running
       const before = await getIntegration(cp, ns, "argo");
       const until = Date.now() + 16_000;
       while (Date.now() < until) {
@@ -173,8 +219,7 @@ Deno.test("serve: Running on 2/2, failure detected in ~1 s, recovery with a Norm
 Deno.test("serve: Secret deleted ⇒ SecretNotFound, recreated ⇒ Connected; exec kubeconfig ⇒ ExecAuthNotAllowed", async () => {
   const h = harness();
   const ns = "e2e-ef";
-  const c1 = adminKc(h.cluster("cluster-1"));
-  await seedFixture(c1, "tools/flux/install.yaml", "flux-ef");
+  await install("cluster-1", "tools/flux/install.yaml", "flux-ef");
   const cp = await setupTargets(ns);
   // f. a third target whose kubeconfig runs an exec plugin
   await putKubeconfigSecret(
@@ -239,11 +284,7 @@ Deno.test("serve: Secret deleted ⇒ SecretNotFound, recreated ⇒ Connected; ex
 Deno.test("serve: targetSelector picks targets by label and follows label changes", async () => {
   const h = harness();
   const ns = "e2e-g";
-  await Promise.all(
-    ["cluster-1", "cluster-2"].map((c) =>
-      seedFixture(adminKc(h.cluster(c)), "tools/istio/default.yaml", "istio-g")
-    ),
-  );
+  await Promise.all(["cluster-1", "cluster-2"].map((c) => install(c, "tools/istio/default.yaml", "istio-g")));
   const cp = await setupTargets(ns, { "cluster-1": { env: "prod" }, "cluster-2": { env: "dev" } });
   await createIntegration(cp, ns, "mesh", {
     type: "istio",
@@ -289,11 +330,9 @@ Deno.test("serve with only the chart's Role (ServiceAccount token): custom names
   const h = harness();
   const ns = "e2e-h7";
   const cpc = h.cluster("cp");
-  const c1 = adminKc(h.cluster("cluster-1"));
-  const c2 = adminKc(h.cluster("cluster-2"));
   await Promise.all([
-    seedFixture(c1, "tools/argocd/install.yaml", "tools-h"),
-    seedFixture(c2, "tools/prometheus/kps-kps.yaml", "monitoring-h"),
+    install("cluster-1", "tools/argocd/install.yaml", "tools-h"),
+    install("cluster-2", "tools/prometheus/kps-kps.yaml", "monitoring-h"),
   ]);
   const cp = await setupTargets(ns);
   // 7. a ServiceAccount bound to exactly the rules of deploy/helm/ksit/files/controller-rbac.yaml and
@@ -348,11 +387,8 @@ Deno.test("serve with only the chart's Role (ServiceAccount token): custom names
       const kps = await waitPhase(cp, ns, "kps", "Running");
       assertStringIncludes(kps.status?.message ?? "", "required components healthy");
       assertEquals(readyCondition(await getTarget(cp, ns, "cluster-2"))?.reason, "Connected");
-      // a failure is written and an Event recorded with these permissions too
-      await setDeploymentStatus(c2, "monitoring-h", "kps-kube-prometheus-stack-operator", {
-        replicas: 1,
-        available: 0,
-      });
+      // a failure is written and an Event recorded with these permissions too (kubectl scale --replicas=0)
+      await scaleToZero(h.cluster("cluster-2"), "monitoring-h", "kps-kube-prometheus-stack-operator");
       const failed = await waitPhase(cp, ns, "kps", "Failed", 15_000);
       assertStringIncludes(failed.status?.message ?? "", "cluster-2");
       // the release-prefixed operator was found (a failed cluster lists its components in status)
@@ -393,8 +429,7 @@ Deno.test("serve with only the chart's Role (ServiceAccount token): custom names
 Deno.test("serve --mode=poll judges per interval without workload watches; enabled: false ⇒ Disabled, no calls", async () => {
   const h = harness();
   const ns = "e2e-poll";
-  const c1 = adminKc(h.cluster("cluster-1"));
-  await seedFixture(c1, "tools/argocd/install.yaml", "argocd-p");
+  await install("cluster-1", "tools/argocd/install.yaml", "argocd-p");
   const cp = await setupTargets(ns);
   await createIntegration(cp, ns, "argo", {
     type: "argocd",
@@ -414,7 +449,7 @@ Deno.test("serve --mode=poll judges per interval without workload watches; enabl
       assertEquals(readyCondition(off)?.status, "False");
       assertEquals(off.status?.clusters, []);
       const t0 = performance.now();
-      await setDeploymentStatus(c1, "argocd-p", "argocd-server", { replicas: 2, available: 0 });
+      await scaleToZero(h.cluster("cluster-1"), "argocd-p", "argocd-server");
       await waitPhase(cp, ns, "argo", "Failed", 15_000);
       console.log(
         `detection latency, poll mode with a 5 s interval: ${Math.round(performance.now() - t0)} ms`,
@@ -443,7 +478,7 @@ Deno.test("serve: bad token ⇒ Unauthorized; no RBAC on the workload cluster �
   const h = harness();
   const ns = "e2e-auth";
   const c1 = h.cluster("cluster-1");
-  await seedFixture(adminKc(c1), "tools/flux/install.yaml", "flux-auth");
+  await install("cluster-1", "tools/flux/install.yaml", "flux-auth");
   await cpReady();
   const cp = adminKc(h.cluster("cp"));
   await createNamespace(cp, ns);
@@ -520,8 +555,7 @@ Deno.test("serve: bad token ⇒ Unauthorized; no RBAC on the workload cluster �
 
 Deno.test("runServe({ allNamespaces }) watches every namespace (in process: the CLI flag is not wired yet)", async () => {
   const h = harness();
-  const c1 = adminKc(h.cluster("cluster-1"));
-  await seedFixture(c1, "tools/istio/default.yaml", "istio-all");
+  await install("cluster-1", "tools/istio/default.yaml", "istio-all");
   await cpReady();
   const cp = adminKc(h.cluster("cp"));
   for (const ns of ["e2e-all-a", "e2e-all-b"]) {

@@ -1,7 +1,9 @@
 /**
  * README's first command, end to end and non-interactively: `deno task quickstart` shows every sample
- * Integration Running; breaking a component as the quickstart tells the user shows Failed; running it again is
- * safe; `deno task quickstart:down` leaves nothing running.
+ * Integration Running on live workload clusters; the exact commands it prints to break a component (`kubectl
+ * set image` to a tag that never pulls) and to repair it (`kubectl rollout undo`) show Degraded, then Failed at
+ * the rollout's progress deadline, then Running; running it again is safe; `deno task quickstart:down` leaves
+ * nothing running.
  */
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./support/assert.ts";
 import { pidAlive } from "./support/harness.ts";
@@ -22,17 +24,22 @@ async function task(name: string, env: Record<string, string>) {
   return { code: out.code, text };
 }
 
+/** etcd, the API servers, the live clusters' controllers, serve (in that order). */
 function statePids(dir: string): number[] {
   const pids: number[] = [];
   try {
-    const state = JSON.parse(Deno.readTextFileSync(`${dir}/state.json`));
-    pids.push(state.etcd.pid, ...state.clusters.map((c: { pid: number }) => c.pid));
+    const state = JSON.parse(Deno.readTextFileSync(`${dir}/state.json`)) as {
+      etcd: { pid: number };
+      clusters: { pid: number; live?: { procs: { pid: number }[] } }[];
+    };
+    pids.push(state.etcd.pid, ...state.clusters.map((c) => c.pid));
+    pids.push(...state.clusters.flatMap((c) => c.live?.procs.map((p) => p.pid) ?? []));
     pids.push(JSON.parse(Deno.readTextFileSync(`${dir}/serve.json`)).pid);
   } catch { /* partial state */ }
   return pids;
 }
 
-Deno.test("quickstart: all Integrations Running, a broken component shows Failed, down stops everything", async () => {
+Deno.test("quickstart: all Integrations Running on live clusters; its printed break/repair commands show Degraded, Failed, Running; down stops everything", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ksit-quickstart-test-" });
   const env = { KSIT_QUICKSTART_DIR: `${dir}/state` };
   let pids: number[] = [];
@@ -40,7 +47,7 @@ Deno.test("quickstart: all Integrations Running, a broken component shows Failed
     const first = await task("quickstart", env);
     assertEquals(first.code, 0, first.text);
     pids = statePids(`${dir}/state`);
-    assertEquals(pids.length, 5, "etcd, 3 API servers and serve");
+    assertEquals(pids.length, 11, "etcd, 3 API servers, 2 × (controller-manager, scheduler, kwok) and serve");
     for (const name of ["argocd", "flux", "istio", "prometheus"]) {
       assertMatch(
         first.text,
@@ -58,10 +65,18 @@ Deno.test("quickstart: all Integrations Running, a broken component shows Failed
     );
     const exportLine = /^\s*export KUBECONFIG=(\S+) PATH=(\S+):\$PATH$/m.exec(first.text);
     assert(exportLine, "the export line is printed");
-    const breakCmd = /^\s*(kubectl --context cluster-1 .*availableReplicas":0.*)$/m.exec(first.text)?.[1];
+    // the printed commands: one to break, one to repair, both real kubectl operations
+    const breakCmd =
+      /^\s*(kubectl --context cluster-1 -n argocd set image deployment\/argocd-repo-server \S+)$/m
+        .exec(first.text)?.[1];
     assert(breakCmd, "the command that breaks a component is printed");
+    assertStringIncludes(breakCmd, ":ksit-never-ready");
+    const fixCmd = /^\s*(kubectl --context cluster-1 -n argocd rollout undo deployment\/argocd-repo-server)$/m
+      .exec(first.text)?.[1];
+    assert(fixCmd, "the command that repairs it is printed");
+    assertMatch(first.text, /argocd-repo-server\s+2\/2\s+2\s+2/); // kubectl get deployments: real status
 
-    // the user's shell: the printed export line, then the printed command
+    // the user's shell: the printed export line, then the printed commands
     const userEnv = {
       KUBECONFIG: exportLine[1]!,
       PATH: `${exportLine[2]}:${Deno.env.get("PATH")}`,
@@ -71,19 +86,32 @@ Deno.test("quickstart: all Integrations Running, a broken component shows Failed
     const sh = (cmd: string) =>
       new Deno.Command("bash", { args: ["-c", cmd], env: userEnv, stdout: "piped", stderr: "piped" })
         .output();
+    const status = async (phase: string, healthy: string, message: RegExp, timeoutMs: number) =>
+      await eventually(async () => {
+        const r = await sh("kubectl ksit status -n ksit-system --exit-code");
+        const out = new TextDecoder().decode(r.stdout);
+        const line = out.split("\n").find((l) => l.startsWith("argocd "));
+        return r.code === (phase === "Running" ? 0 : 3) &&
+          new RegExp(`^argocd\\s+argocd\\s+${phase}\\s+${healthy}\\s`).test(line ?? "") &&
+          message.test(line ?? "") && out;
+      }, { timeoutMs, intervalMs: 500, what: `argocd ${phase} in kubectl ksit status` });
     const broke = await sh(breakCmd);
     assert(broke.success, new TextDecoder().decode(broke.stderr));
-    const seen = await eventually(async () => {
-      const r = await sh("kubectl ksit status -n ksit-system --exit-code");
-      const out = new TextDecoder().decode(r.stdout);
-      return r.code === 3 &&
-        /^argocd\s+argocd\s+Failed\s+1\/2\s+\S+\s+cluster-1: argocd-repo-server: 0\/\d available/m
-          .test(out) &&
-        out;
-    }, { timeoutMs: 15_000, what: "argocd Failed in kubectl ksit status" });
-    assertStringIncludes(seen, "flux");
+    const t0 = performance.now();
+    const degraded = await status(
+      "Degraded",
+      "1/2",
+      /cluster-1: argocd-repo-server: rollout in progress/,
+      15_000,
+    );
+    assertStringIncludes(degraded, "flux");
+    await status("Failed", "1/2", /cluster-1: argocd-repo-server: rollout stuck/, 60_000);
+    console.log(`quickstart: break → Failed after ${Math.round(performance.now() - t0)} ms (deadline 15 s)`);
+    const fixed = await sh(fixCmd);
+    assert(fixed.success, new TextDecoder().decode(fixed.stderr));
+    await status("Running", "2/2", /all 2 clusters healthy/, 30_000);
 
-    // safe to run twice: the clusters are reused and everything is Running again (the seed restores status)
+    // safe to run twice: the clusters are reused, the tools' objects put back as installed, all Running
     const second = await task("quickstart", env);
     assertEquals(second.code, 0, second.text);
     assertStringIncludes(second.text, "reusing the running clusters");

@@ -1,8 +1,13 @@
-/** scripts/testbin.sh with KUBEBUILDER_ASSETS (setup-envtest users): the ready binaries are used, nothing built. */
+/**
+ * scripts/testbin.sh with KUBEBUILDER_ASSETS (setup-envtest users): the ready binaries are used, and only what
+ * setup-envtest does not ship (helm, kube-controller-manager, kube-scheduler, kwok) is added.
+ */
 import { assertEquals, assertStringIncludes } from "./support/assert.ts";
 import { testbin } from "./support/testbin.ts";
 
 const script = new URL("../scripts/testbin.sh", import.meta.url).pathname;
+const ENVTEST = ["kube-apiserver", "etcd", "kubectl"];
+const EXTRA = ["helm", "kube-controller-manager", "kube-scheduler", "kwok", "kwok-stages"];
 
 async function run(env: Record<string, string>) {
   const out = await new Deno.Command("bash", { args: [script], env, stdout: "piped", stderr: "piped" })
@@ -11,20 +16,61 @@ async function run(env: Record<string, string>) {
   return { code: out.code, stdout: d.decode(out.stdout).trim(), stderr: d.decode(out.stderr) };
 }
 
-Deno.test("KUBEBUILDER_ASSETS with all four binaries is used as it is", async () => {
+async function sha12(s: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(s));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("").slice(0, 12);
+}
+
+async function withAssets(fn: (assets: string, tb: Awaited<ReturnType<typeof testbin>>) => Promise<void>) {
   const tb = await testbin();
   const assets = await Deno.makeTempDir({ prefix: "ksit-kb-assets-" });
   try {
-    for (const b of ["kube-apiserver", "etcd", "kubectl", "helm"]) {
-      await Deno.symlink(`${tb.dir}/${b}`, `${assets}/${b}`);
-    }
+    await fn(assets, tb);
+  } finally {
+    await Deno.remove(assets, { recursive: true });
+  }
+}
+
+Deno.test("KUBEBUILDER_ASSETS with every binary is used as it is", async () => {
+  await withAssets(async (assets, tb) => {
+    for (const b of [...ENVTEST, ...EXTRA]) await Deno.symlink(`${tb.dir}/${b}`, `${assets}/${b}`);
     const r = await run({ KUBEBUILDER_ASSETS: assets, KSIT_TESTBIN_CACHE: `${assets}/cache` });
     assertEquals(r.code, 0, r.stderr);
     assertEquals(r.stdout.split("\n").pop(), assets);
     assertStringIncludes(r.stderr, "nothing built");
-  } finally {
-    await Deno.remove(assets, { recursive: true });
-  }
+  });
+});
+
+Deno.test("KUBEBUILDER_ASSETS with setup-envtest's three binaries: the rest comes from the combined directory", async () => {
+  await withAssets(async (assets, tb) => {
+    await Deno.mkdir(`${assets}/envtest`);
+    for (const b of ENVTEST) await Deno.symlink(`${tb.dir}/${b}`, `${assets}/envtest/${b}`);
+    // what an earlier run built into the combined directory
+    const combined = `${assets}/cache/envtest-${await sha12(`${assets}/envtest`)}`;
+    await Deno.mkdir(combined, { recursive: true });
+    for (const b of EXTRA) await Deno.symlink(`${tb.dir}/${b}`, `${combined}/${b}`);
+    const r = await run({ KUBEBUILDER_ASSETS: `${assets}/envtest`, KSIT_TESTBIN_CACHE: `${assets}/cache` });
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(r.stdout.split("\n").pop(), combined);
+    assertStringIncludes(r.stderr, "+ what it lacks");
+    for (const b of ENVTEST) {
+      assertEquals(await Deno.realPath(`${combined}/${b}`), await Deno.realPath(`${tb.dir}/${b}`));
+    }
+  });
+});
+
+Deno.test("KUBEBUILDER_ASSETS lacking the live-cluster binaries and no Go: says what is missing", async () => {
+  await withAssets(async (assets, tb) => {
+    for (const b of ENVTEST) await Deno.symlink(`${tb.dir}/${b}`, `${assets}/${b}`);
+    const r = await run({
+      KUBEBUILDER_ASSETS: assets,
+      KSIT_TESTBIN_CACHE: `${assets}/cache`,
+      PATH: "/usr/bin:/bin",
+    });
+    assertEquals(r.code, 1, r.stderr);
+    assertStringIncludes(r.stderr, "lacks: helm k8s kwok");
+    assertStringIncludes(r.stderr, "Go is needed");
+  });
 });
 
 Deno.test("KUBEBUILDER_ASSETS missing a binary is a clear error", async () => {

@@ -162,8 +162,26 @@ export interface Environment {
   versions: string;
 }
 
+/** One section per N and kind of workload cluster: a live run does not replace a bare one. */
+export function runKey(r: RunResult): string {
+  return `${r.n}${r.live ? "-live" : ""}`;
+}
+
+/** Which kind of workload cluster a run used, for its section. */
+export function workloadMode(r: RunResult): string {
+  if (!r.live) {
+    return "Workload clusters: **bare API servers** (tools seeded with a written status; failures written to `/status`).";
+  }
+  const rss = r.liveRssMiB
+    ? `; RSS per cluster (MiB): ${Object.entries(r.liveRssMiB).map(([k, v]) => `${k} ${v}`).join(", ")}`
+    : "";
+  return "Workload clusters: **live** (kube-controller-manager, kube-scheduler, kwok with 3 nodes; tools rolled out " +
+    "by the controllers; failures are rollouts to an image that never pulls ⇒ `Degraded`, recoveries roll the " +
+    `image back ⇒ \`Running\`); controllers ready ${r.liveStartupS ?? "?"} s after the API servers${rss}.`;
+}
+
 export function renderDoc(runs: RunResult[], env: Environment, analysis: string): string {
-  const sorted = [...runs].sort((a, b) => a.n - b.n);
+  const sorted = [...runs].sort((a, b) => a.n - b.n || Number(!!a.live) - Number(!!b.live));
   const parts = [
     "# KSIT benchmarks",
     "",
@@ -173,7 +191,9 @@ export function renderDoc(runs: RunResult[], env: Environment, analysis: string)
     "certificate, so each target has its own connection pool), Argo CD, Flux,",
     "kube-prometheus-stack and Istio seeded on every server, one Integration per tool",
     "selecting all targets by label. `serve` runs first in watch mode, then as the baseline `--mode=poll`, against",
-    "the same servers.",
+    "the same servers. Each section says which workload clusters it used: bare API servers (the tools' status",
+    "written by the bench) or, with `--live` (N ≤ 100), live clusters whose kube-controller-manager,",
+    "kube-scheduler and kwok nodes write every status (tests/support/live.ts).",
     "",
     `- machine: ${env.machine}`,
     `- versions: ${env.versions}`,
@@ -187,7 +207,10 @@ export function renderDoc(runs: RunResult[], env: Environment, analysis: string)
     "- *detection*: a required Deployment of one tool (argocd-repo-server, source-controller, the",
     "  prometheus-operator, istiod) on the server of a random target gets `availableReplicas: 0` through",
     "  `/status` (then its old values back); latency is from sending that write until the bench's watch on",
-    "  Integrations shows the chosen target's entry `Failed` (then `Running`); a sample that does not show within",
+    "  Integrations shows the chosen target's entry `Failed` (then `Running`). With live workload clusters",
+    "  (`--live`, N ≤ 100, sections marked *live*) the change is a rollout instead — every container's image gets",
+    "  the tag `ksit-never-ready` (as `kubectl set image`), then its old image back — and the entry must show",
+    "  `Degraded` (then `Running`): the latency includes the Deployment controller's own reaction. A sample that does not show within",
     "  30 s (poll: 2 intervals + 30 s) counts as a timeout, i.e. +∞ in the percentiles. One stream per tool, failures dealt",
     "  round-robin. Because N targets share 3 servers, one write changes N/3 targets; the *every target* row is",
     "  the time until all of them show it.",
@@ -203,8 +226,11 @@ export function renderDoc(runs: RunResult[], env: Environment, analysis: string)
   ];
   for (const r of sorted) {
     parts.push(
-      `## N = ${r.n}`,
+      `## N = ${r.n}${r.live ? " (live workload clusters)" : ""}`,
       "",
+      workloadMode(r),
+      "",
+      ...(r.machine && r.machine !== env.machine ? [`Machine of this run: ${r.machine}.`, ""] : []),
       `Run ${r.date}; code ${
         r.modes.map((m) => `${m.mode} ${m.codeHash ?? "?"}`).join(", ")
       }; setup ${r.setupS} s; healthCheckInterval ${r.intervalS}s; ${r.failures} failures + ${r.failures} recoveries; steady window ${r.steadyS} s.`,

@@ -1,13 +1,21 @@
 /**
  * One benchmark run at one N: a control plane and 3 workload API servers, N IntegrationTargets reaching those
- * servers through distinct loopback addresses, the four tools seeded on every server, one Integration per tool
+ * servers through distinct loopback addresses, the four tools on every server, one Integration per tool
  * selecting all targets by label; then, per mode (watch, then the poll baseline), `serve` is started and
  * measured. Every wait has a deadline, so a run always ends.
+ *
+ * Workload servers are bare API servers (tools seeded with a written status; failures written to /status) or,
+ * with `live` (N ≤ 100), live clusters (tests/support/live.ts: the tools are real Deployments/StatefulSets rolled
+ * out by kube-controller-manager, kube-scheduler and kwok; a failure is a rollout to an image tag that never
+ * pulls, the recovery a rollback of the image, and every status is the controllers').
  */
 import { Harness, pidAlive, type TestCluster } from "../../tests/support/harness.ts";
 import { installCrds } from "../../tests/support/crds.ts";
 import { freePort } from "../../tests/support/ports.ts";
 import { seedFixture } from "../../tests/support/serve.ts";
+import { imageWithTag } from "../../tests/support/faults.ts";
+import { NEVER_READY_TAG } from "../../tests/support/kwok_stages.ts";
+import { installTool } from "../../tests/support/live_workloads.ts";
 import { Inspector, type ProfileSummary } from "./profile.ts";
 import { Api, parallel, type WatchedObject, Watcher } from "./api.ts";
 import {
@@ -56,6 +64,8 @@ export interface BenchOptions {
   profile?: boolean;
   /** Every kubeconfig says https://localhost:<port> (no tls-server-name; one address): a variant. */
   viaLocalhost?: boolean;
+  /** Live workload clusters (real controllers, kwok nodes; failures are rollouts): N ≤ 100. */
+  live?: boolean;
   logDir: string;
   log: (s: string) => void;
 }
@@ -110,8 +120,18 @@ export interface ModeResult {
   profileDetection?: ProfileSummary;
 }
 
+/** Live workload clusters can host this many targets in a run (they share 3 clusters; CPU, not memory). */
+export const MAX_LIVE_TARGETS = 100;
+
 export interface RunResult {
   n: number;
+  /** The machine of this run, when the bench recorded it (the doc's header names one machine). */
+  machine?: string;
+  /** Workload clusters were live (real controllers), not bare API servers. */
+  live?: boolean;
+  /** Live: seconds the controllers and nodes took after the API servers; RSS (MiB) of each kind of process. */
+  liveStartupS?: number;
+  liveRssMiB?: Record<string, number>;
   date: string;
   setupS: number;
   intervalS: number;
@@ -156,8 +176,10 @@ function clusterEntry(o: WatchedObject | undefined, name: string) {
 export async function runBench(o: BenchOptions): Promise<RunResult> {
   const log = o.log;
   const t0 = performance.now();
+  if (o.live && o.n > MAX_LIVE_TARGETS) throw new Error(`--live: at most ${MAX_LIVE_TARGETS} targets`);
   const result: RunResult = {
     n: o.n,
+    ...(o.live ? { live: true } : {}),
     date: new Date().toISOString(),
     setupS: 0,
     intervalS: o.intervalS,
@@ -167,8 +189,16 @@ export async function runBench(o: BenchOptions): Promise<RunResult> {
     modes: [],
     notes: [],
   };
-  log(`N=${o.n}: starting etcd + 4 API servers (cp, ${WORKLOAD.join(", ")}) on 0.0.0.0`);
-  const h = await Harness.start({ clusters: ["cp", ...WORKLOAD], bindAddress: "0.0.0.0" });
+  log(
+    `N=${o.n}: starting etcd + 4 API servers (cp, ${WORKLOAD.join(", ")}) on 0.0.0.0` +
+      (o.live ? "; the workload clusters live (kube-controller-manager, kube-scheduler, kwok)" : ""),
+  );
+  const h = await Harness.start({
+    clusters: ["cp", ...WORKLOAD],
+    bindAddress: "0.0.0.0",
+    ...(o.live ? { live: [...WORKLOAD] } : {}),
+  });
+  if (o.live) result.liveStartupS = secs(h.liveStartupMs);
   const cp = h.cluster("cp");
   const cpApi = Api.of(cp, h);
   const wApis = WORKLOAD.map((w) => Api.of(h.cluster(w), h));
@@ -177,12 +207,23 @@ export async function runBench(o: BenchOptions): Promise<RunResult> {
     await Promise.all([
       installCrds(cp),
       ...WORKLOAD.map(async (w) => {
-        const kc = h.cluster(w).kc();
+        const c = h.cluster(w);
         for (const t of TOOLS) {
-          await seedFixture(kc, new URL(`../../tests/fixtures/${t.fixture}`, import.meta.url).href, t.ns);
+          const fixture = new URL(`../../tests/fixtures/${t.fixture}`, import.meta.url).href;
+          if (o.live) await installTool(c, fixture, t.ns);
+          else await seedFixture(c.kc(), fixture, t.ns);
         }
       }),
     ]);
+    if (o.live) {
+      // memory of the controllers, per kind of process (mean of the 3 clusters), after the tools rolled out
+      const per = await Promise.all(WORKLOAD.map((w) => h.cluster(w).live!.rssKiB()));
+      result.liveRssMiB = {};
+      for (const name of Object.keys(per[0] ?? {})) {
+        result.liveRssMiB[name] = Math.round(per.reduce((a, p) => a + (p[name] ?? 0), 0) / per.length / 1024);
+      }
+      log(`N=${o.n}: live controllers RSS (MiB, mean of 3): ${JSON.stringify(result.liveRssMiB)}`);
+    }
     // idle traffic of the workload servers (their own loopback clients, our scrapes) while we build targets
     const idleBefore = await scrape(wApis);
     await cpApi.request("POST", "/api/v1/namespaces", { metadata: { name: NS } });
@@ -556,15 +597,12 @@ export async function runBench(o: BenchOptions): Promise<RunResult> {
           const i = Math.floor(Math.random() * o.n);
           const srv = i % WORKLOAD.length;
           const api = wApis[srv]!;
-          const path = `/apis/apps/v1/namespaces/${tool.ns}/deployments/${tool.breaks}/status`;
-          const cur = await api.request<{ status: { availableReplicas?: number; readyReplicas?: number } }>(
-            "GET",
-            path,
-          );
-          const healthy = {
-            availableReplicas: cur.status.availableReplicas,
-            readyReplicas: cur.status.readyReplicas,
-          };
+          // bare: availableReplicas 0 written to /status (Failed), then the old values back (Running); live: the
+          // image of every container gets a tag that never pulls (a stuck rollout: Degraded), then the old images
+          // back (the Deployment controller rolls back: Running) — what `kubectl set image` / `rollout undo` do
+          const steps = o.live
+            ? await liveSteps(api, tool.ns, tool.breaks)
+            : await bareSteps(api, tool.ns, tool.breaks);
           const name = targetName(i);
           const sameServer = Array.from({ length: o.n }, (_, j) => j).filter((j) =>
             j % WORKLOAD.length === srv
@@ -572,12 +610,8 @@ export async function runBench(o: BenchOptions): Promise<RunResult> {
             .map(targetName);
           let seenOne = true;
           let seenAll = true;
-          for (
-            const [phase, status] of [["Failed", { availableReplicas: 0, readyReplicas: 0 }], [
-              "Running",
-              healthy,
-            ]] as const
-          ) {
+          for (const step of steps) {
+            const phase = step.phase;
             const sent = performance.now();
             const one = integrations.until(
               (m) => clusterEntry(m.get(tool.type), name)?.phase === phase,
@@ -589,7 +623,7 @@ export async function runBench(o: BenchOptions): Promise<RunResult> {
               const byName = new Map(cl.map((c) => [c.name, c.phase]));
               return sameServer.every((t) => byName.get(t) === phase);
             }, timeoutMs);
-            await api.request("PATCH", path, { status }, { contentType: "application/merge-patch+json" });
+            await step.send();
             // a failure that was never seen: put the status back and move on (nothing to time)
             const [t1, t2] = seenOne || seenAll ? await Promise.all([one, all]) : [undefined, undefined];
             // a recovery counts only when its failure was seen (else "Running" was never left)
@@ -714,6 +748,62 @@ export async function runBench(o: BenchOptions): Promise<RunResult> {
     for (const a of wApis) a.close();
     await h.stop();
   }
+}
+
+interface Step {
+  /** The phase the chosen target's entry must show. */
+  phase: string;
+  /** Sends the change (one request). */
+  send: () => Promise<unknown>;
+}
+
+/** Bare servers: the Deployment's status loses its available replicas, then gets them back. */
+async function bareSteps(api: Api, ns: string, name: string): Promise<Step[]> {
+  const path = `/apis/apps/v1/namespaces/${ns}/deployments/${name}/status`;
+  const cur = await api.request<{ status: { availableReplicas?: number; readyReplicas?: number } }>(
+    "GET",
+    path,
+  );
+  const healthy = {
+    availableReplicas: cur.status.availableReplicas,
+    readyReplicas: cur.status.readyReplicas,
+  };
+  const merge = { contentType: "application/merge-patch+json" };
+  return [
+    {
+      phase: "Failed",
+      send: () => api.request("PATCH", path, { status: { availableReplicas: 0, readyReplicas: 0 } }, merge),
+    },
+    { phase: "Running", send: () => api.request("PATCH", path, { status: healthy }, merge) },
+  ];
+}
+
+/** Live clusters: a rollout to an image that never pulls (a stuck rollout), then the images as they were. */
+async function liveSteps(api: Api, ns: string, name: string): Promise<Step[]> {
+  const path = `/apis/apps/v1/namespaces/${ns}/deployments/${name}`;
+  const cur = await api.request<
+    { spec: { template: { spec: { containers: { name: string; image: string }[] } } } }
+  >(
+    "GET",
+    path,
+  );
+  const images = (tag?: string) => ({
+    spec: {
+      template: {
+        spec: {
+          containers: cur.spec.template.spec.containers.map((c) => ({
+            name: c.name,
+            image: tag ? imageWithTag(c.image, tag) : c.image,
+          })),
+        },
+      },
+    },
+  });
+  const strategic = { contentType: "application/strategic-merge-patch+json" };
+  return [
+    { phase: "Degraded", send: () => api.request("PATCH", path, images(NEVER_READY_TAG), strategic) },
+    { phase: "Running", send: () => api.request("PATCH", path, images(), strategic) },
+  ];
 }
 
 /** A digest of the code `serve` runs (the controller was changing while the bench was written). */

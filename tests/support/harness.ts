@@ -1,8 +1,11 @@
 /**
  * The envtest-like harness: real etcd + kube-apiserver processes on loopback, one etcd per harness and one
  * etcd prefix per API server (so each server is an independent cluster), RBAC on, service-account signing
- * keys so TokenRequest works, an admin kubeconfig per server. Everything is torn down by `stop()`, and a
- * reaper process kills what is left if the test process dies without stopping (failure, Ctrl-C, kill).
+ * keys so TokenRequest works, an admin kubeconfig per server. Clusters named in `live` also run
+ * kube-controller-manager, kube-scheduler and kwok with a few fake nodes (tests/support/live.ts), so their
+ * workloads get real pods and real status; the others are bare API servers. Everything is torn down by
+ * `stop()`, and a reaper process kills what is left if the test process dies without stopping (failure,
+ * Ctrl-C, kill).
  */
 import { KubeConfig } from "@kubernetes/client-node";
 import { tuneTransport } from "../../checks/kube_transport.ts";
@@ -11,6 +14,7 @@ import { freePort } from "./ports.ts";
 import { type Testbin, testbin } from "./testbin.ts";
 import { kubeconfigYaml, type KubeUser } from "./kubeconfig.ts";
 import { eventually } from "./poll.ts";
+import { LiveControllers, type LiveOptions, type LiveState } from "./live.ts";
 
 export interface RunResult {
   code: number;
@@ -45,7 +49,8 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-class Proc {
+/** A process of the harness: its output goes to a log file, its pid to the reaper. */
+export class Proc {
   child: Deno.ChildProcess | undefined;
   pid: number | undefined;
   constructor(
@@ -134,6 +139,8 @@ export class TestCluster {
   readonly url: string;
   readonly kubeconfigPath: string;
   readonly kubeconfigYaml: string;
+  /** kube-controller-manager, kube-scheduler and kwok, when this is a live cluster. */
+  live?: LiveControllers;
   private proc: Proc;
 
   constructor(
@@ -264,11 +271,17 @@ export interface HarnessOptions {
    * Deno process, no reaper; `Harness.attach(dir)` finds them again and `stop()` ends them.
    */
   detached?: { dir: string };
+  /**
+   * Names of the clusters that run kube-controller-manager, kube-scheduler and kwok (live clusters, see
+   * tests/support/live.ts); the others stay bare API servers.
+   */
+  live?: string[];
+  liveOptions?: LiveOptions;
 }
 
 interface HarnessState {
   etcd: { url: string; pid: number; args: string[] };
-  clusters: { name: string; port: number; pid: number; args: string[] }[];
+  clusters: { name: string; port: number; pid: number; args: string[]; live?: LiveState }[];
 }
 
 /** Harnesses of this process that have a reaper (not detached). */
@@ -286,8 +299,10 @@ export class Harness {
   private etcdUrl = "";
   private reaper: Deno.ChildProcess | undefined;
   private stopped = false;
-  /** Milliseconds from `start()` until every server answered /readyz. */
+  /** Milliseconds from `start()` until every server answered /readyz (and every live cluster was ready). */
   startupMs = 0;
+  /** Milliseconds the live clusters took after their API servers were ready (they start in parallel). */
+  liveStartupMs = 0;
 
   private constructor(
     readonly dir: string,
@@ -315,10 +330,20 @@ export class Harness {
       }
       await h.writePki();
       await h.startEtcd();
+      const liveNames = new Set(opts.live ?? []);
+      for (const l of liveNames) if (!names.includes(l)) throw new Error(`live: no cluster named ${l}`);
       for (const name of names) {
-        h.clusters.push(h.newCluster(name, opts.apiserverArgs ?? [], opts.bindAddress ?? "127.0.0.1"));
+        const bind = opts.bindAddress ?? "127.0.0.1";
+        const c = h.newCluster(name, opts.apiserverArgs ?? [], bind, liveNames.has(name));
+        if (liveNames.has(name)) c.live = new LiveControllers(c, opts.liveOptions);
+        h.clusters.push(c);
       }
-      await Promise.all(h.clusters.map((c) => c.start()));
+      // a live cluster starts its controllers as soon as its own API server is ready
+      await Promise.all(h.clusters.map(async (c) => {
+        await c.start();
+        await c.live?.start();
+      }));
+      h.liveStartupMs = Math.max(0, ...h.clusters.map((c) => c.live?.startupMs ?? 0));
       if (h.detached) await h.saveState();
     } catch (e) {
       await h.stop();
@@ -354,6 +379,7 @@ export class Harness {
     for (const c of state.clusters) {
       const cluster = new TestCluster(h, c.name, c.port, c.args, `${dir}/${c.name}`);
       cluster.adopt(c.pid);
+      if (c.live) cluster.live = new LiveControllers(cluster, {}, c.live);
       h.clusters.push(cluster);
     }
     return h;
@@ -361,7 +387,7 @@ export class Harness {
 
   /** Every process of this harness is alive. */
   get healthy(): boolean {
-    return this.etcd?.running && this.clusters.every((c) => c.running);
+    return this.etcd?.running && this.clusters.every((c) => c.running && (c.live?.running ?? true));
   }
 
   /** The cluster called `name`. */
@@ -397,7 +423,13 @@ export class Harness {
   private async saveState() {
     const state: HarnessState = {
       etcd: { url: this.etcdUrl, pid: this.etcd.pid!, args: this.etcd.args },
-      clusters: this.clusters.map((c) => ({ name: c.name, port: c.port, pid: c.pid!, args: c.args })),
+      clusters: this.clusters.map((c) => ({
+        name: c.name,
+        port: c.port,
+        pid: c.pid!,
+        args: c.args,
+        live: c.live?.state(),
+      })),
     };
     await write(`${this.dir}/state.json`, JSON.stringify(state, null, 2));
   }
@@ -459,7 +491,7 @@ export class Harness {
     await write(`${this.dir}/admin.key`, p.admin.keyPem);
   }
 
-  private newCluster(name: string, extra: string[], bindAddress: string): TestCluster {
+  private newCluster(name: string, extra: string[], bindAddress: string, live = false): TestCluster {
     const port = freePort();
     const dir = `${this.dir}/${name}`;
     Deno.mkdirSync(dir, { recursive: true });
@@ -477,7 +509,8 @@ export class Harness {
       "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
       `--service-account-key-file=${this.dir}/sa.pub`,
       `--service-account-signing-key-file=${this.dir}/sa.key`,
-      "--service-cluster-ip-range=10.0.0.0/24",
+      // live clusters get real Services for every tool install: room for thousands of ClusterIPs
+      `--service-cluster-ip-range=${live ? "10.96.0.0/16" : "10.0.0.0/24"}`,
       "--allow-privileged=true",
       "--profiling=false",
       "--enable-priority-and-fairness=false",
@@ -513,6 +546,7 @@ export class Harness {
     live.delete(this);
     // SIGKILL: nothing to shut down gracefully at teardown, and no GOAWAY reaches a client in this process
     // that still talks HTTP/2 through undici (denoland/deno#36788 would abort the test run)
+    await Promise.all(this.clusters.map((c) => c.live?.stop("SIGKILL")));
     await Promise.all(this.clusters.map((c) => c.stop("SIGKILL")));
     await this.etcd?.stop();
     this.httpClient.close();
@@ -531,7 +565,11 @@ export function useHarness(opts: HarnessOptions): () => Harness {
   let h: Harness | undefined;
   Deno.test.beforeAll(async () => {
     h = await Harness.start(opts);
-    console.log(`harness: ${h.clusters.length} API server(s) ready in ${h.startupMs} ms`);
+    const live = h.clusters.filter((c) => c.live).map((c) => `${c.name} ${c.live!.startupMs} ms`);
+    console.log(
+      `harness: ${h.clusters.length} API server(s) ready in ${h.startupMs} ms` +
+        (live.length ? ` (live controllers + nodes: ${live.join(", ")})` : ""),
+    );
   });
   Deno.test.afterAll(async () => {
     await h?.stop();

@@ -1,4 +1,7 @@
-/** Locates the real test binaries (kube-apiserver, etcd, kubectl, helm), building them once if needed. */
+/**
+ * Locates the real test binaries (kube-apiserver, etcd, kubectl, helm; for live clusters also
+ * kube-controller-manager, kube-scheduler, kwok and kwok's stage files), building them once if needed.
+ */
 
 export interface Testbin {
   dir: string;
@@ -6,6 +9,12 @@ export interface Testbin {
   etcd: string;
   kubectl: string;
   helm: string;
+  /** Live clusters only (checked when one starts: tests/support/live.ts). */
+  kubeControllerManager: string;
+  kubeScheduler: string;
+  kwok: string;
+  /** kwok's Stage CRD (`stages-crd.yaml`) and default stages, copied from the kwok module by testbin.sh. */
+  kwokStages: string;
 }
 
 let cached: Promise<Testbin> | undefined;
@@ -32,7 +41,17 @@ async function resolve(): Promise<Testbin> {
   const bin = (name: string) => `${dir}/${name}`;
   let helm = bin("helm");
   if (!(await exists(helm))) helm = "helm";
-  const tb = { dir, kubeApiserver: bin("kube-apiserver"), etcd: bin("etcd"), kubectl: bin("kubectl"), helm };
+  const tb = {
+    dir,
+    kubeApiserver: bin("kube-apiserver"),
+    etcd: bin("etcd"),
+    kubectl: bin("kubectl"),
+    helm,
+    kubeControllerManager: bin("kube-controller-manager"),
+    kubeScheduler: bin("kube-scheduler"),
+    kwok: bin("kwok"),
+    kwokStages: bin("kwok-stages"),
+  };
   for (const p of [tb.kubeApiserver, tb.etcd, tb.kubectl]) {
     if (!(await exists(p))) throw new Error(`test binary missing: ${p} (run scripts/testbin.sh)`);
   }

@@ -1,4 +1,8 @@
-/** Helpers that create workloads and write their status through the /status subresource (no kubelets here). */
+/**
+ * Helpers that create workloads and write their status through the /status subresource, for bare API servers
+ * (no controllers, no kubelets) and for states no controller would write. On live clusters the controllers write
+ * status: see tests/support/live.ts, live_workloads.ts and faults.ts.
+ */
 import {
   AppsV1Api,
   type KubeConfig,
