@@ -10,8 +10,8 @@
  */
 import { MAX_TOOL_NAMESPACES, TOOL_TYPES } from "../api/schema.ts";
 import type { ClusterStatus, ToolType } from "../api/types.ts";
-import { errorDetail } from "../checks/error_words.ts";
-import type { GatherError as GatherErrorT, WorkloadReader } from "../checks/gather.ts";
+import { errorDetail } from "../kube/errors.ts";
+import type { GatherError as GatherErrorT, WorkloadReader } from "../kube/gather.ts";
 import { type ToolNamespaces, toolNamespaces } from "../checks/namespace.ts";
 import {
   type CheckRenderOptions,
@@ -24,7 +24,7 @@ import { CliError, EXIT } from "./errors.ts";
 import type { GlobalOptions, Io } from "./io.ts";
 import { type Kubeconfig, loadKubeconfig } from "./kubeconfig.ts";
 import { runExec } from "./kube.ts";
-import { encodeBase64 } from "./base64.ts";
+import { encodeBase64 } from "../util/base64.ts";
 import type { View } from "./status_render.ts";
 
 export interface CheckOptions {
@@ -132,9 +132,9 @@ export async function checkContext(
     { gatherTool, GatherError },
     { judgeCluster, unknownCluster },
   ] = await Promise.all([
-    import("../checks/kubeconfig.ts"),
-    import("../checks/client_reader.ts"),
-    import("../checks/gather.ts"),
+    import("../kube/kubeconfig.ts"),
+    import("../kube/workload_reader.ts"),
+    import("../kube/gather.ts"),
     import("../checks/judge.ts"),
   ]);
   const unknown = (t: ToolType, reason: string, message: string): CheckResult => ({

@@ -4,7 +4,7 @@
  * in practice: CA data/file, client certificate/key, bearer token (inline or file), basic auth, exec
  * credential plugins, and proxy-url. Watches and `check` use client-node (loaded lazily).
  */
-import { decodeBase64Text } from "./base64.ts";
+import { decodeBase64Text } from "../util/base64.ts";
 import { ApiError, CliError, UnreachableError } from "./errors.ts";
 import type { Kubeconfig, ResolvedContext } from "./kubeconfig.ts";
 

@@ -1,12 +1,12 @@
 /**
  * `kubectl ksit status --watch`: a real watch on Integrations (client-node's Watch protocol through
- * `DenoWatch` of checks/kube_transport.ts, loaded only here) from the
+ * `DenoWatch` of kube/transport.ts, loaded only here) from the
  * list's resourceVersion; every change redraws the view (on a terminal: clears and redraws in place; otherwise
  * prints the new table after a blank line). `410 Gone` relists; a dropped watch is resumed with backoff.
  * Ends on SIGINT/SIGTERM (exit 0) or when `signal` aborts.
  */
 import type { Integration } from "../api/types.ts";
-import { parseKubeconfig } from "../checks/kubeconfig.ts";
+import { parseKubeconfig } from "../kube/kubeconfig.ts";
 import { listKsit, type ListResult, resourcePath } from "./control_plane.ts";
 import { EXIT, toCliError } from "./errors.ts";
 import type { GlobalOptions, Io } from "./io.ts";
@@ -25,14 +25,14 @@ export async function watchStatus(
   first: ListResult<Integration>,
   signal?: AbortSignal,
 ): Promise<number> {
-  const { DenoWatch } = await import("../checks/kube_transport.ts");
+  const { DenoWatch } = await import("../kube/transport.ts");
   const kc = parseKubeconfig(client.kubeconfig.toYaml(client.contextName), {
     source: `context ${client.contextName}`,
     allowExecAuth: true,
     context: client.contextName,
     allowFileReferences: true,
   });
-  // checks/kube_transport.ts: client-node's Watch on Deno's fetch (`done` is reliable there)
+  // kube/transport.ts: client-node's Watch on Deno's fetch (`done` is reliable there)
   const watch = new DenoWatch(kc);
   // a watch without any byte (bookmarks come about once a minute) for this long is restarted
   watch.requestTimeoutMs = 5 * 60_000;

@@ -21,7 +21,7 @@
  */
 import { API_VERSION } from "../api/schema.ts";
 import type { IntegrationTarget } from "../api/types.ts";
-import { decodeBase64Text, encodeBase64 } from "./base64.ts";
+import { decodeBase64Text, encodeBase64 } from "../util/base64.ts";
 import { DEFAULT_NAMESPACE, isMissingResourceType, resourcePath } from "./control_plane.ts";
 import { CliError, crdsNotInstalled, EXIT, httpCode, toCliError } from "./errors.ts";
 import type { GlobalOptions, Io } from "./io.ts";
@@ -75,13 +75,13 @@ type Flat = {
 };
 
 /**
- * The workload context as a minified, flattened kubeconfig (object form), via checks/kubeconfig.ts: the
+ * The workload context as a minified, flattened kubeconfig (object form), via kube/kubeconfig.ts: the
  * user's own files (CA, client certificate and key, token file) are read and inlined here, like kubectl
  * config view --flatten, and the result is checked with the rules the controller applies to a Secret (no
  * file references, no exec unless allowed, no credentials over http://) before anything is stored.
  */
 async function flatten(kc: Kubeconfig, context: string, name: string, allowExecAuth: boolean): Promise<Flat> {
-  const { parseKubeconfig, minifyFlatten, KubeconfigError } = await import("../checks/kubeconfig.ts");
+  const { parseKubeconfig, minifyFlatten, KubeconfigError } = await import("../kube/kubeconfig.ts");
   try {
     const parsed = parseKubeconfig(kc.toYaml(context), {
       source: `context ${context}`,
@@ -114,7 +114,7 @@ function kubeconfigCliError(e: { reason: string; message: string }): CliError {
 /** What the controller will do with the stored kubeconfig: the Secret rules, checked before writing. */
 async function checkStorable(flat: Flat, name: string, allowExecAuth: boolean): Promise<string> {
   const [{ parseKubeconfig, KubeconfigError }, { stringify }] = await Promise.all([
-    import("../checks/kubeconfig.ts"),
+    import("../kube/kubeconfig.ts"),
     import("yaml"),
   ]);
   const text = stringify(flat);

@@ -3,7 +3,7 @@
  * `/metrics` (Prometheus text). Built from the state passed in; no module-level singletons.
  */
 import { Hono } from "hono";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../util/clock.ts";
 import type { ControllerMetrics } from "./metrics.ts";
 
 export interface AppState {

@@ -37,16 +37,16 @@ import { needsDaemonSets, needsEndpoints } from "../checks/tools.ts";
 import type { DiscoveryOutcome } from "../checks/discovery.ts";
 import { mergeSnapshots } from "../checks/snapshot.ts";
 import type { ComponentOverride, ToolType } from "../api/types.ts";
-import { discover, GatherError, gatherTool, toolFound, type WorkloadReader } from "../checks/gather.ts";
-import type { Clock } from "./clock.ts";
+import { discover, GatherError, gatherTool, toolFound, type WorkloadReader } from "../kube/gather.ts";
+import type { Clock } from "../util/clock.ts";
 import { intervalMs } from "./duration.ts";
 import type { EventRecorder } from "./events.ts";
-import { Informer } from "./informer.ts";
+import { Informer } from "../kube/informer.ts";
 import { eventFor, selectTargets } from "./integrations.ts";
-import { errorCode, errorMessage, type KubeClient } from "./kube.ts";
-import type { Logger } from "./log.ts";
+import { errorCode, errorMessage, type KubeClient } from "../kube/client.ts";
+import type { Logger } from "../util/log.ts";
 import type { ControllerMetrics } from "./metrics.ts";
-import type { Semaphore } from "./semaphore.ts";
+import type { Semaphore } from "../util/semaphore.ts";
 import { canonicalJson, rfc3339, sameStatus } from "./status.ts";
 import {
   type Connection,

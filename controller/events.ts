@@ -12,9 +12,9 @@
  * RBAC (control plane, watched namespace; files/controller-rbac.yaml): create and patch on "" events.
  */
 import { CoreV1Api } from "@kubernetes/client-node";
-import type { KubeClient } from "./kube.ts";
-import type { Logger } from "./log.ts";
-import type { Clock } from "./clock.ts";
+import type { KubeClient } from "../kube/client.ts";
+import type { Logger } from "../util/log.ts";
+import type { Clock } from "../util/clock.ts";
 import { rfc3339 } from "./status.ts";
 
 export interface EventTarget {

@@ -17,10 +17,10 @@
  * kube-system.
  */
 import { CoordinationV1Api, type V1Lease } from "@kubernetes/client-node";
-import type { Clock } from "./clock.ts";
-import { Informer } from "./informer.ts";
-import { errorCode, type KubeClient } from "./kube.ts";
-import type { Logger } from "./log.ts";
+import type { Clock } from "../util/clock.ts";
+import { Informer } from "../kube/informer.ts";
+import { errorCode, type KubeClient } from "../kube/client.ts";
+import type { Logger } from "../util/log.ts";
 
 export const IDENTITY_LEASE_SELECTOR = "apiserver.kubernetes.io/identity=kube-apiserver";
 

@@ -7,9 +7,9 @@
  * RBAC (control plane, watched namespace): get, create, update on coordination.k8s.io leases.
  */
 import { CoordinationV1Api, type V1Lease, V1MicroTime } from "@kubernetes/client-node";
-import type { Clock } from "./clock.ts";
-import { errorCode, errorMessage, type KubeClient } from "./kube.ts";
-import type { Logger } from "./log.ts";
+import type { Clock } from "../util/clock.ts";
+import { errorCode, errorMessage, type KubeClient } from "../kube/client.ts";
+import type { Logger } from "../util/log.ts";
 
 export interface LeaderOptions {
   kube: KubeClient;

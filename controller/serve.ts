@@ -4,16 +4,16 @@
  * watches stopped, Lease released, server closed.
  */
 import { KubeConfig } from "@kubernetes/client-node";
-import { tuneTransport } from "../checks/kube_transport.ts";
+import { tuneTransport } from "../kube/transport.ts";
 import { createApp } from "./app.ts";
-import { type Clock, systemClock } from "./clock.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
 import { Controller } from "./controller.ts";
 import { kubeEventRecorder } from "./events.ts";
-import { KubeClient } from "./kube.ts";
+import { KubeClient } from "../kube/client.ts";
 import { LeaderElector } from "./leader.ts";
-import { jsonLogger, type LogLevel } from "./log.ts";
+import { jsonLogger, type LogLevel } from "../util/log.ts";
 import { controllerMetrics } from "./metrics.ts";
-import { Semaphore } from "./semaphore.ts";
+import { Semaphore } from "../util/semaphore.ts";
 import { serverPolicy } from "./server_policy.ts";
 
 export interface ServeOptions {
@@ -69,7 +69,7 @@ function loadKubeConfig(opts: ServeOptions): KubeConfig {
   else if (inCluster(opts)) kc.loadFromCluster(); // the token file is re-read every minute (rotation)
   else kc.loadFromDefault();
   if (opts.context) kc.setCurrentContext(opts.context);
-  // requests and watches on Deno's fetch (see checks/kube_transport.ts); the control plane is our own
+  // requests and watches on Deno's fetch (see kube/transport.ts); the control plane is our own
   // cluster, so its responses (Secret lists) are bounded far more loosely than a workload cluster's
   return tuneTransport(kc, { maxResponseBytes: 1024 * 1024 * 1024, maxWatchLineBytes: 64 * 1024 * 1024 });
 }

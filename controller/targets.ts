@@ -15,14 +15,14 @@
  */
 import type { V1Secret } from "@kubernetes/client-node";
 import type { IntegrationTarget, IntegrationTargetStatus, TargetReason } from "../api/types.ts";
-import { KubeconfigError, parseKubeconfig } from "../checks/kubeconfig.ts";
+import { KubeconfigError, parseKubeconfig } from "../kube/kubeconfig.ts";
 import { mergeConditions } from "../checks/conditions.ts";
-import { rawGet, statusMessage } from "../checks/kube_transport.ts";
+import { rawGet, statusMessage } from "../kube/transport.ts";
 import { backoffDelay } from "./workqueue.ts";
 import type { Heartbeat } from "./heartbeat.ts";
-import { classifyError, errorMessage, KubeClient } from "./kube.ts";
+import { classifyError, errorMessage, KubeClient } from "../kube/client.ts";
 import type { ControllerMetrics } from "./metrics.ts";
-import type { Semaphore } from "./semaphore.ts";
+import type { Semaphore } from "../util/semaphore.ts";
 import { DEFAULT_POLICY, dnsResolver, refusal, type Resolver, type ServerPolicy } from "./server_policy.ts";
 
 export interface TargetState {

@@ -2,7 +2,7 @@ import type { V1Secret } from "@kubernetes/client-node";
 import type { IntegrationTarget } from "../api/types.ts";
 import { assert, assertEquals, assertMatch } from "../tests/support/assert.ts";
 import { controllerMetrics } from "./metrics.ts";
-import { Semaphore } from "./semaphore.ts";
+import { Semaphore } from "../util/semaphore.ts";
 import { type Connection, refreshConnection, secretRef, targetStatus } from "./targets.ts";
 
 const target = (spec: Partial<IntegrationTarget["spec"]> = {}): IntegrationTarget => ({

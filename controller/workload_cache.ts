@@ -15,9 +15,9 @@ import {
   type V1StatefulSet,
 } from "@kubernetes/client-node";
 import type { Snapshot } from "../checks/snapshot.ts";
-import { Informer, type ObjectLike } from "./informer.ts";
-import { classifyError, errorMessage, type KubeClient } from "./kube.ts";
-import type { Logger } from "./log.ts";
+import { Informer, type ObjectLike } from "../kube/informer.ts";
+import { classifyError, errorMessage, type KubeClient } from "../kube/client.ts";
+import type { Logger } from "../util/log.ts";
 
 type InformerState = Pick<
   Informer<ObjectLike>,

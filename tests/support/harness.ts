@@ -8,7 +8,7 @@
  * Ctrl-C, kill).
  */
 import { KubeConfig } from "@kubernetes/client-node";
-import { tuneTransport } from "../../checks/kube_transport.ts";
+import { tuneTransport } from "../../kube/transport.ts";
 import { createPki, type TestPki } from "./pki.ts";
 import { freePort } from "./ports.ts";
 import { type Testbin, testbin } from "./testbin.ts";

@@ -17,7 +17,7 @@
  */
 import { type Cluster, KubeConfig, type User } from "@kubernetes/client-node";
 import { parseDocument } from "yaml";
-import { tuneTransport } from "./kube_transport.ts";
+import { tuneTransport } from "./transport.ts";
 
 export type KubeconfigReason =
   | "InvalidKubeconfig"

@@ -9,10 +9,10 @@
  * cluster was unreachable and is back.
  */
 import { type KubernetesObject, ListWatch, type Watch } from "@kubernetes/client-node";
-import type { KubeClient } from "./kube.ts";
-import { errorCode, errorDetail, errorMessage } from "./kube.ts";
-import type { Logger } from "./log.ts";
-import { backoffDelay } from "./workqueue.ts";
+import type { KubeClient } from "./client.ts";
+import { errorCode, errorDetail, errorMessage } from "./client.ts";
+import type { Logger } from "../util/log.ts";
+import { backoffDelay } from "../controller/workqueue.ts";
 
 export type ChangeType = "add" | "update" | "delete";
 

@@ -20,11 +20,11 @@ import {
   ResponseTooLargeError,
   statusMessage,
   tuneTransport,
-} from "../checks/kube_transport.ts";
-import { networkWords } from "../checks/error_words.ts";
-export { errorDetail } from "../checks/error_words.ts";
-import type { ControllerMetrics } from "./metrics.ts";
-import { Semaphore } from "./semaphore.ts";
+} from "./transport.ts";
+import { networkWords } from "./errors.ts";
+export { errorDetail } from "./errors.ts";
+import type { ControllerMetrics } from "../controller/metrics.ts";
+import { Semaphore } from "../util/semaphore.ts";
 
 export interface KubeClientOptions {
   /** Label for metrics and logs: `control-plane` or the target's `namespace/name`. */
@@ -100,7 +100,7 @@ export class KubeClient {
     this.target = opts.target;
     // requests and watches on Deno's fetch, one pooled connection per server (idempotent; parseKubeconfig
     // already did it for targets): client-node's undici path crashes on GOAWAY and never ends dead watches
-    // under Deno (see checks/kube_transport.ts)
+    // under Deno (see kube/transport.ts)
     tuneTransport(kc);
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error(`${opts.target}: kubeconfig has no current cluster`);
