@@ -10,8 +10,8 @@
  */
 import { MAX_TOOL_NAMESPACES, TOOL_TYPES } from "../api/schema.ts";
 import type { ClusterStatus, ToolType } from "../api/types.ts";
-import { errorDetail } from "../kube/errors.ts";
-import type { GatherError as GatherErrorT, WorkloadReader } from "../kube/gather.ts";
+import { clusterReason, errorDetail } from "../kube/errors.ts";
+import type { WorkloadReader } from "../kube/gather.ts";
 import { type ToolNamespaces, toolNamespaces } from "../checks/namespace.ts";
 import {
   type CheckRenderOptions,
@@ -129,7 +129,7 @@ export async function checkContext(
   const [
     { parseKubeconfig },
     { clientNodeReader },
-    { gatherTool, GatherError },
+    { gatherTool },
     { judgeCluster, unknownCluster },
   ] = await Promise.all([
     import("../kube/kubeconfig.ts"),
@@ -174,9 +174,7 @@ export async function checkContext(
         verdict: judgeCluster({ cluster: context, type: t, snapshot, discovery }) as ClusterStatus,
       };
     } catch (e) {
-      const reason = e instanceof GatherError
-        ? gatherReason((e as GatherErrorT).reason)
-        : "ClusterUnreachable";
+      const reason = clusterReason(e);
       // the message says it in a person's words; the raw transport error is for --debug
       o.debug?.(`context ${context}, ${t}: ${errorDetail((e as Error).cause ?? e)}`);
       return unknown(t, reason, (e as Error).message);
@@ -206,10 +204,6 @@ function sharedLists(reader: WorkloadReader): WorkloadReader {
     listEndpointSlices: (ns, s) => once(`e/${ns}`, () => reader.listEndpointSlices(ns, s)),
     listAllNamespaces: (kind, selector, s) => reader.listAllNamespaces(kind, selector, s),
   };
-}
-
-function gatherReason(r: string): string {
-  return r === "Timeout" ? "ClusterUnreachable" : r;
 }
 
 /**

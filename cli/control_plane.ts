@@ -4,7 +4,8 @@
  * KSIT objects that turn "the resource type does not exist" into the CRDs-not-installed error.
  */
 import { API_VERSION } from "../api/schema.ts";
-import { ApiError, CliError, crdsNotInstalled, httpCode, toCliError } from "./errors.ts";
+import { ApiError, CliError, crdsNotInstalled, toCliError } from "./errors.ts";
+import { errorCode } from "../kube/errors.ts";
 import type { GlobalOptions } from "./io.ts";
 import { KubeClient } from "./kube.ts";
 import { loadKubeconfig } from "./kubeconfig.ts";
@@ -45,7 +46,7 @@ export function resourcePath(resource: KsitResource, namespace?: string, name?: 
  * (A missing named object answers 404 with `details.name` set.)
  */
 export function isMissingResourceType(e: unknown): boolean {
-  if (httpCode(e) !== 404) return false;
+  if (errorCode(e) !== 404) return false;
   return !(e instanceof ApiError && e.status?.details?.name);
 }
 
@@ -74,7 +75,7 @@ export async function getKsit<T>(
   try {
     return await client.get<T>(resourcePath(resource, namespace, name));
   } catch (e) {
-    if (httpCode(e) === 404) {
+    if (errorCode(e) === 404) {
       if (isMissingResourceType(e)) throw crdsNotInstalled(client.contextName, { cause: e });
       const kind = resource === "integrations" ? "integration" : "integrationtarget";
       throw new CliError(

@@ -4,6 +4,7 @@
  * in practice: CA data/file, client certificate/key, bearer token (inline or file), basic auth, exec
  * credential plugins, and proxy-url. Watches and `check` use client-node (loaded lazily).
  */
+import { networkWords } from "../kube/errors.ts";
 import { decodeBase64Text } from "../util/base64.ts";
 import { ApiError, CliError, UnreachableError } from "./errors.ts";
 import type { Kubeconfig, ResolvedContext } from "./kubeconfig.ts";
@@ -225,7 +226,7 @@ export class KubeClient {
       if (opts.signal?.aborted) throw e;
       const why = (e as Error).name === "TimeoutError"
         ? `no answer within ${timeoutMs / 1000}s`
-        : networkReason(e as Error);
+        : networkWords(e as Error);
       throw new UnreachableError(`${this.server}: ${why}`, { cause: e });
     }
     if (res.status === 401 && this.context.user.exec && !retried) {
@@ -262,15 +263,6 @@ export class KubeClient {
     this.client?.close();
     this.client = undefined;
   }
-}
-
-function networkReason(e: Error): string {
-  // Deno's messages look like "error sending request for url (…): client error (Connect): tcp connect error: …"
-  const msg = [e.message, (e.cause as Error | undefined)?.message].filter(Boolean).join(": ");
-  const m = msg.match(
-    /(Connection refused|tcp connect error[^:]*|dns error[^)]*|invalid peer certificate[^)]*|certificate[^)]*)/i,
-  );
-  return (m?.[1] ?? msg.split("\n")[0] ?? "connection failed").trim();
 }
 
 function apiError(code: number, text: string, method: string, path: string): ApiError {

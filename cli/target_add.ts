@@ -23,7 +23,8 @@ import { API_VERSION } from "../api/schema.ts";
 import type { IntegrationTarget } from "../api/types.ts";
 import { decodeBase64Text, encodeBase64 } from "../util/base64.ts";
 import { DEFAULT_NAMESPACE, isMissingResourceType, resourcePath } from "./control_plane.ts";
-import { CliError, crdsNotInstalled, EXIT, httpCode, toCliError } from "./errors.ts";
+import { CliError, crdsNotInstalled, EXIT, toCliError } from "./errors.ts";
+import { errorCode } from "../kube/errors.ts";
 import type { GlobalOptions, Io } from "./io.ts";
 import { KubeClient } from "./kube.ts";
 import { type Kubeconfig, loadKubeconfig } from "./kubeconfig.ts";
@@ -219,7 +220,7 @@ export async function targetAdd(
     try {
       await cp.get(`/apis/${API_VERSION}`);
     } catch (e) {
-      if (httpCode(e) === 404) throw crdsNotInstalled(cp.contextName, { cause: e });
+      if (errorCode(e) === 404) throw crdsNotInstalled(cp.contextName, { cause: e });
       throw toCliError(e, cp.what);
     }
 
@@ -267,7 +268,7 @@ export async function targetAdd(
         data: { kubeconfig: encodeBase64(kubeconfigText) },
       });
     } catch (e) {
-      if (httpCode(e) === 404) {
+      if (errorCode(e) === 404) {
         throw new CliError(
           "NotFound",
           `namespace ${namespace} not found on context ${cp.contextName}: create it (kubectl create namespace ${namespace}) ` +

@@ -3,7 +3,8 @@
 import pkg from "../deno.json" with { type: "json" };
 import { API_VERSION } from "../api/schema.ts";
 import { connect } from "./control_plane.ts";
-import { EXIT, httpCode, toCliError } from "./errors.ts";
+import { EXIT, toCliError } from "./errors.ts";
+import { errorCode } from "../kube/errors.ts";
 import type { GlobalOptions, Io } from "./io.ts";
 import { document } from "./render.ts";
 
@@ -53,7 +54,7 @@ export async function version(g: GlobalOptions, o: { client?: boolean }, io: Io)
     try {
       await client.get(`/apis/${API_VERSION}`, undefined, 5_000);
     } catch (e) {
-      if (httpCode(e) !== 404) throw e;
+      if (errorCode(e) !== 404) throw e;
       served = false;
     }
     info.ksitApi = { groupVersion: API_VERSION, served };

@@ -37,13 +37,14 @@ import { needsDaemonSets, needsEndpoints } from "../checks/tools.ts";
 import type { DiscoveryOutcome } from "../checks/discovery.ts";
 import { mergeSnapshots } from "../checks/snapshot.ts";
 import type { ComponentOverride, ToolType } from "../api/types.ts";
-import { discover, GatherError, gatherTool, toolFound, type WorkloadReader } from "../kube/gather.ts";
+import { discover, gatherTool, toolFound, type WorkloadReader } from "../kube/gather.ts";
 import type { Clock } from "../util/clock.ts";
 import { intervalMs } from "./duration.ts";
 import type { EventRecorder } from "./events.ts";
 import { Informer } from "../kube/informer.ts";
 import { eventFor, selectTargets } from "./integrations.ts";
-import { errorCode, errorMessage, type KubeClient } from "../kube/client.ts";
+import type { ClusterClient } from "../kube/client.ts";
+import { clusterReason, errorCode, errorMessage } from "../kube/errors.ts";
 import type { Logger } from "../util/log.ts";
 import type { ControllerMetrics } from "./metrics.ts";
 import type { Semaphore } from "../util/semaphore.ts";
@@ -66,7 +67,7 @@ import { runWorkers, WorkQueue } from "./workqueue.ts";
 
 export interface ControllerDeps {
   /** The control-plane client. */
-  kube: KubeClient;
+  kube: ClusterClient;
   clock: Clock;
   log: Logger;
   metrics: ControllerMetrics;
@@ -563,11 +564,7 @@ export class Controller {
               .then(({ snapshot, discovery }) => {
                 clusters.push(judgeCluster({ cluster: sel.name, type, snapshot, overrides, discovery }));
               }, (e) => {
-                const reason =
-                  e instanceof GatherError && (e.reason === "Unauthorized" || e.reason === "Forbidden")
-                    ? e.reason
-                    : "ClusterUnreachable";
-                clusters.push(unknownCluster(sel.name, reason, errorMessage(e)));
+                clusters.push(unknownCluster(sel.name, clusterReason(e), errorMessage(e)));
                 this.queue.add(`${T}${tKey}`);
               }),
           );
@@ -732,10 +729,7 @@ export class Controller {
     try {
       discovery = await this.discovered(conn, type, tool.interval, now);
     } catch (e) {
-      const reason = e instanceof GatherError && e.reason === "Unauthorized"
-        ? e.reason
-        : "ClusterUnreachable";
-      return { verdict: unknownCluster(cluster, reason, errorMessage(e)) };
+      return { verdict: unknownCluster(cluster, clusterReason(e), errorMessage(e)) };
     }
     const extra = discovery.found.filter((n) => !namespaces.namespaces.includes(n));
     for (const n of extra) use(n, false);
@@ -835,8 +829,8 @@ function stateKey(s: TargetState, gen: number): string {
   return `${s.ready}|${s.reason}|${s.message}|${gen}`;
 }
 
-/** `WorkloadReader` (poll mode, discovery) over a KubeClient: counted, bounded, with the deadline. */
-function workloadReader(client: KubeClient): WorkloadReader {
+/** `WorkloadReader` (poll mode, discovery) over a ClusterClient: counted, bounded, with the deadline. */
+function workloadReader(client: ClusterClient): WorkloadReader {
   const apps = client.api(AppsV1Api);
   const disc = client.api(DiscoveryV1Api);
   return {

@@ -12,7 +12,7 @@
  * RBAC (control plane, watched namespace; files/controller-rbac.yaml): create and patch on "" events.
  */
 import { CoreV1Api } from "@kubernetes/client-node";
-import type { KubeClient } from "../kube/client.ts";
+import type { ClusterClient } from "../kube/client.ts";
 import type { Logger } from "../util/log.ts";
 import type { Clock } from "../util/clock.ts";
 import { rfc3339 } from "./status.ts";
@@ -147,7 +147,7 @@ export class EventCorrelator {
 }
 
 export function kubeEventRecorder(
-  kube: KubeClient,
+  kube: ClusterClient,
   clock: Clock,
   log: Logger,
   instance: string,

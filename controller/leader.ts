@@ -8,11 +8,12 @@
  */
 import { CoordinationV1Api, type V1Lease, V1MicroTime } from "@kubernetes/client-node";
 import type { Clock } from "../util/clock.ts";
-import { errorCode, errorMessage, type KubeClient } from "../kube/client.ts";
+import type { ClusterClient } from "../kube/client.ts";
+import { errorCode, errorMessage } from "../kube/errors.ts";
 import type { Logger } from "../util/log.ts";
 
 export interface LeaderOptions {
-  kube: KubeClient;
+  kube: ClusterClient;
   namespace: string;
   name: string;
   identity: string;

@@ -9,7 +9,7 @@ import { createApp } from "./app.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import { Controller } from "./controller.ts";
 import { kubeEventRecorder } from "./events.ts";
-import { KubeClient } from "../kube/client.ts";
+import { ClusterClient } from "../kube/client.ts";
 import { LeaderElector } from "./leader.ts";
 import { jsonLogger, type LogLevel } from "../util/log.ts";
 import { controllerMetrics } from "./metrics.ts";
@@ -97,10 +97,10 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
   const mode = opts.mode ?? "watch";
   const metrics = controllerMetrics();
   const global = new Semaphore(Math.max(16, opts.concurrency * 4));
-  const kube = new KubeClient(kc, {
+  const kube = new ClusterClient(kc, {
     target: "control-plane",
     timeoutMs: opts.requestTimeoutMs,
-    metrics,
+    countRequest: (verb, code) => metrics.apiRequests.inc({ target: "control-plane", verb, code }),
     global,
   });
   const events = kubeEventRecorder(kube, clock, log, identity);

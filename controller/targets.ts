@@ -1,5 +1,5 @@
 /**
- * IntegrationTargets: Secret → kubeconfig → connection (a KubeClient), probed. The connection is rebuilt when
+ * IntegrationTargets: Secret → kubeconfig → connection (a ClusterClient), probed. The connection is rebuilt when
  * the Secret's content changes and dropped when the Secret goes away. The target's Ready condition says why a
  * cluster cannot be checked (DESIGN.md reasons, api/types.ts TARGET_REASONS).
  *
@@ -17,10 +17,11 @@ import type { V1Secret } from "@kubernetes/client-node";
 import type { IntegrationTarget, IntegrationTargetStatus, TargetReason } from "../api/types.ts";
 import { KubeconfigError, parseKubeconfig } from "../kube/kubeconfig.ts";
 import { mergeConditions } from "../checks/conditions.ts";
-import { rawGet, statusMessage } from "../kube/transport.ts";
+import { rawGet } from "../kube/transport.ts";
 import { backoffDelay } from "./workqueue.ts";
 import type { Heartbeat } from "./heartbeat.ts";
-import { classifyError, errorMessage, KubeClient } from "../kube/client.ts";
+import { ClusterClient } from "../kube/client.ts";
+import { clusterReason, errorMessage, statusMessage } from "../kube/errors.ts";
 import type { ControllerMetrics } from "./metrics.ts";
 import type { Semaphore } from "../util/semaphore.ts";
 import { DEFAULT_POLICY, dnsResolver, refusal, type Resolver, type ServerPolicy } from "./server_policy.ts";
@@ -39,7 +40,7 @@ export interface Connection {
   gen: number;
   /** Secret uid + resourceVersion + key the client was built from. */
   fingerprint?: string;
-  client?: KubeClient;
+  client?: ClusterClient;
   state: TargetState;
   /** The state has been decided once (Secret read and, if there is a client, probed). */
   checked?: boolean;
@@ -150,15 +151,15 @@ export async function refreshConnection(
   } catch {
     return refuse("InvalidKubeconfig", `${source}: not a kubeconfig (not base64-encoded UTF-8 text)`);
   }
-  let client: KubeClient;
+  let client: ClusterClient;
   try {
     const kc = parseKubeconfig(text, { source, allowExecAuth: opts.allowExecAuth });
     const denied = await policyRefusal(kc.getCurrentCluster()!, opts);
     if (denied) return refuse("ServerNotAllowed", `${source}: ${denied}`);
-    client = new KubeClient(kc, {
+    client = new ClusterClient(kc, {
       target: conn.targetKey,
       timeoutMs: opts.timeoutMs,
-      metrics: opts.metrics,
+      countRequest: (verb, code) => opts.metrics.apiRequests.inc({ target: conn.targetKey, verb, code }),
       global: opts.global,
     });
   } catch (e) {
@@ -248,8 +249,7 @@ export async function probe(
 }
 
 function failure(e: unknown, server: string, previous: TargetState): TargetState {
-  const c = classifyError(e);
-  const reason: TargetReason = c === "Unauthorized" || c === "Forbidden" ? c : "ClusterUnreachable";
+  const reason: TargetReason = clusterReason(e);
   const hint = reason === "Unauthorized"
     ? ": the kubeconfig's credentials were rejected; refresh the Secret"
     : reason === "Forbidden"
@@ -269,7 +269,7 @@ function failure(e: unknown, server: string, previous: TargetState): TargetState
  * words only.
  */
 async function probeVersion(
-  client: KubeClient,
+  client: ClusterClient,
   previous: TargetState,
   opts: ConnectOptions,
 ): Promise<TargetState> {
@@ -329,7 +329,7 @@ async function probeVersion(
  * to fail when etcd is gone (/readyz answers after ~4 s), so a /readyz that does not finish while /version
  * answers at once is also "cannot serve reads", not "unreachable".
  */
-async function probeLiveness(client: KubeClient): Promise<TargetState> {
+async function probeLiveness(client: ClusterClient): Promise<TargetState> {
   const server = client.server;
   const previous = { ready: false, reason: "ClusterUnreachable" as TargetReason, message: "" };
   const get = (path: string) =>

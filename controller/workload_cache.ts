@@ -16,7 +16,8 @@ import {
 } from "@kubernetes/client-node";
 import type { Snapshot } from "../checks/snapshot.ts";
 import { Informer, type ObjectLike } from "../kube/informer.ts";
-import { classifyError, errorMessage, type KubeClient } from "../kube/client.ts";
+import type { ClusterClient } from "../kube/client.ts";
+import { clusterReason, errorMessage } from "../kube/errors.ts";
 import type { Logger } from "../util/log.ts";
 
 type InformerState = Pick<
@@ -41,7 +42,7 @@ export class WorkloadCache {
     readonly key: string,
     readonly targetKey: string,
     readonly namespace: string,
-    private readonly client: KubeClient,
+    private readonly client: ClusterClient,
     private readonly log: Logger,
     private readonly notify: (cache: WorkloadCache, kind: "change" | "state") => void,
   ) {
@@ -110,7 +111,7 @@ export class WorkloadCache {
   /** Some informer was refused (403) and none of them has listed since: the RBAC does not allow this namespace. */
   get forbidden(): boolean {
     return this.informers.some((i) =>
-      !i.synced && i.lastError !== undefined && classifyError(i.lastError) === "Forbidden"
+      !i.synced && i.lastError !== undefined && clusterReason(i.lastError) === "Forbidden"
     );
   }
 
@@ -128,8 +129,7 @@ export class WorkloadCache {
       const since = i.synced ? i.disconnectedSince : (i.disconnectedSince ?? this.createdAt);
       if (since === undefined || now - since < timeoutMs) continue;
       const err = i.lastError;
-      const c = err === undefined ? "ClusterUnreachable" : classifyError(err);
-      const reason = c === "Unauthorized" || c === "Forbidden" ? c : "ClusterUnreachable";
+      const reason = err === undefined ? "ClusterUnreachable" : clusterReason(err);
       const what = err === undefined ? "no watch established" : errorMessage(err);
       return {
         reason,
@@ -211,7 +211,7 @@ export class CachePool {
     targetKey: string,
     gen: number,
     namespace: string,
-    client: KubeClient,
+    client: ClusterClient,
     needs: { endpoints: boolean; daemonSets: boolean },
   ): WorkloadCache {
     const key = CachePool.keyOf(targetKey, gen, namespace);

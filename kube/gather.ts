@@ -8,7 +8,7 @@
 import type { V1DaemonSet, V1Deployment, V1EndpointSlice, V1StatefulSet } from "@kubernetes/client-node";
 import type { ComponentOverride, ToolType } from "../api/types.ts";
 import { resolveComponents } from "../checks/components.ts";
-import { networkWords } from "./errors.ts";
+import { errorCode, networkWords } from "./errors.ts";
 import { discoveredNamespaces, type DiscoveryOutcome, discoverySearched } from "../checks/discovery.ts";
 import { assignWorkloads } from "../checks/match.ts";
 import type { ToolNamespaces } from "../checks/namespace.ts";
@@ -231,7 +231,7 @@ function toGatherError(
     return new GatherError("Timeout", `${where}: no answer within ${opts.timeoutMs}ms`, { cause: e });
   }
   if (opts.signal?.aborted) return new GatherError("Aborted", `${where}: aborted`, { cause: e });
-  const code = (e as { code?: unknown } | null)?.code;
+  const code = errorCode(e);
   if (code === 401) {
     return new GatherError(
       "Unauthorized",

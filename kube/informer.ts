@@ -9,8 +9,8 @@
  * cluster was unreachable and is back.
  */
 import { type KubernetesObject, ListWatch, type Watch } from "@kubernetes/client-node";
-import type { KubeClient } from "./client.ts";
-import { errorCode, errorDetail, errorMessage } from "./client.ts";
+import type { ClusterClient } from "./client.ts";
+import { errorCode, errorDetail, errorMessage } from "./errors.ts";
 import type { Logger } from "../util/log.ts";
 import { backoffDelay } from "../controller/workqueue.ts";
 
@@ -27,7 +27,7 @@ export interface ObjectLike {
 export interface InformerOptions<T extends ObjectLike> {
   /** For logs, e.g. `deployments cluster-1/argocd`. */
   name: string;
-  client: KubeClient;
+  client: ClusterClient;
   /** The watch path, e.g. `/apis/apps/v1/namespaces/argocd/deployments`. */
   path: string;
   /** The list call (run through `client.call`). */

@@ -33,6 +33,7 @@ import {
   wrapHttpLibrary,
 } from "@kubernetes/client-node";
 import { Agent, type Dispatcher, fetch as undiciFetch } from "undici";
+import { ResponseTooLargeError, statusMessage } from "./errors.ts";
 
 /** Bounds on what a server may send (see `tuneTransport`). */
 export interface TransportLimits {
@@ -51,14 +52,6 @@ export const DEFAULT_LIMITS: TransportLimits = {
   maxResponseBytes: 8 * 1024 * 1024,
   maxWatchLineBytes: 2 * 1024 * 1024,
 };
-
-/** A response body or watch line over its bound. */
-export class ResponseTooLargeError extends Error {
-  override readonly name = "ResponseTooLargeError";
-  constructor(readonly limit: number, what: string) {
-    super(`${what} larger than ${Math.round(limit / 1024 / 1024)} MiB; refused`);
-  }
-}
 
 interface Transport {
   /** Deno's pooled client (made on first use), or undefined when the kubeconfig needs client-node's transport. */
@@ -184,27 +177,6 @@ export async function readBounded(res: Response, limit: number, what: string): P
     at += p.byteLength;
   }
   return out;
-}
-
-/**
- * The `message` of a Kubernetes `Status` body (kind Status, apiVersion v1), trimmed to one short line, or
- * undefined for anything else: a body that is not a Status never reaches a message.
- */
-export function statusMessage(body: unknown): string | undefined {
-  let o = body;
-  if (typeof body === "string") {
-    try {
-      o = JSON.parse(body);
-    } catch {
-      return undefined;
-    }
-  }
-  if (typeof o !== "object" || o === null) return undefined;
-  const s = o as { kind?: unknown; apiVersion?: unknown; message?: unknown };
-  if (s.kind !== "Status" || s.apiVersion !== "v1" || typeof s.message !== "string") return undefined;
-  // deno-lint-ignore no-control-regex
-  const line = s.message.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
-  return line.length > 300 ? line.slice(0, 300) + "…" : line;
 }
 
 /**
