@@ -23,8 +23,9 @@ import {
 import { CliError, EXIT } from "./errors.ts";
 import type { GlobalOptions, Io } from "./io.ts";
 import { type Kubeconfig, loadKubeconfig } from "./kubeconfig.ts";
-import { runExec } from "./kube.ts";
+import { runExec } from "./rest_client.ts";
 import { encodeBase64 } from "../util/base64.ts";
+import { pool } from "../util/pool.ts";
 import type { View } from "./status_render.ts";
 
 export interface CheckOptions {
@@ -207,7 +208,7 @@ function sharedLists(reader: WorkloadReader): WorkloadReader {
 }
 
 /**
- * The kubeconfig text for one context. Exec credential plugins are run here (cli/kube.ts, with a clear error
+ * The kubeconfig text for one context. Exec credential plugins are run here (cli/rest_client.ts, with a clear error
  * when they fail) and their token / certificate replaces the exec entry, so client-node never runs them.
  */
 async function contextYaml(kc: Kubeconfig, context: string): Promise<string> {
@@ -220,20 +221,6 @@ async function contextYaml(kc: Kubeconfig, context: string): Promise<string> {
     "client-key-data": encodeBase64(creds.keyPem ?? ""),
   };
   return kc.toYaml(context, { name: ctx.userName, user });
-}
-
-/** Runs `fn` over `items` with at most `limit` at once, keeping order. */
-async function pool<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return out;
 }
 
 export async function check(g: GlobalOptions, o: CheckOptions, io: Io): Promise<number> {

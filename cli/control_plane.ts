@@ -7,7 +7,7 @@ import { API_VERSION } from "../api/schema.ts";
 import { ApiError, CliError, crdsNotInstalled, toCliError } from "./errors.ts";
 import { errorCode } from "../kube/errors.ts";
 import type { GlobalOptions } from "./io.ts";
-import { KubeClient } from "./kube.ts";
+import { RestClient } from "./rest_client.ts";
 import { loadKubeconfig } from "./kubeconfig.ts";
 
 export type KsitResource = "integrations" | "integrationtargets";
@@ -18,9 +18,9 @@ export interface ListResult<T> {
 }
 
 /** A client for `context` (default: `--context`, else the current context). */
-export async function connect(g: GlobalOptions, context?: string): Promise<KubeClient> {
+export async function connect(g: GlobalOptions, context?: string): Promise<RestClient> {
   const kc = await loadKubeconfig({ kubeconfig: g.kubeconfig });
-  return await KubeClient.forContext(kc, context ?? g.context);
+  return await RestClient.forContext(kc, context ?? g.context);
 }
 
 /** Where KSIT objects live unless `-n` or the context says otherwise (the Helm chart's namespace). */
@@ -30,7 +30,7 @@ export const DEFAULT_NAMESPACE = "ksit-system";
  * The namespace for reads: `-n`, else the context's namespace, else `ksit-system` (rather than kubectl's
  * `default`: KSIT objects live with the controller); undefined with `-A`.
  */
-export function namespaceOf(g: GlobalOptions, client: KubeClient): string | undefined {
+export function namespaceOf(g: GlobalOptions, client: RestClient): string | undefined {
   if (g.allNamespaces) return undefined;
   return g.namespace ?? client.context.namespace ?? DEFAULT_NAMESPACE;
 }
@@ -52,7 +52,7 @@ export function isMissingResourceType(e: unknown): boolean {
 
 /** Lists a KSIT resource in one namespace (or all). */
 export async function listKsit<T>(
-  client: KubeClient,
+  client: RestClient,
   resource: KsitResource,
   namespace: string | undefined,
   query?: Record<string, string>,
@@ -67,7 +67,7 @@ export async function listKsit<T>(
 
 /** Reads one KSIT object; NotFound names it and says where it looked. */
 export async function getKsit<T>(
-  client: KubeClient,
+  client: RestClient,
   resource: KsitResource,
   namespace: string,
   name: string,

@@ -10,7 +10,7 @@ import { parseKubeconfig } from "../kube/kubeconfig.ts";
 import { listKsit, type ListResult, resourcePath } from "./control_plane.ts";
 import { EXIT, toCliError } from "./errors.ts";
 import type { GlobalOptions, Io } from "./io.ts";
-import type { KubeClient } from "./kube.ts";
+import type { RestClient } from "./rest_client.ts";
 import { type StatusOptions, statusText } from "./status.ts";
 import { noResources } from "./status_render.ts";
 
@@ -20,7 +20,7 @@ export async function watchStatus(
   g: GlobalOptions,
   o: StatusOptions,
   io: Io,
-  client: KubeClient,
+  client: RestClient,
   namespace: string | undefined,
   first: ListResult<Integration>,
   signal?: AbortSignal,

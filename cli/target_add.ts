@@ -19,6 +19,7 @@
  * RBAC, workload cluster (--service-account only): patch namespaces, serviceaccounts, clusterroles,
  * clusterrolebindings; create serviceaccounts/token (or secrets with --token-secret).
  */
+import { sleep } from "../util/sleep.ts";
 import { API_VERSION } from "../api/schema.ts";
 import type { IntegrationTarget } from "../api/types.ts";
 import { decodeBase64Text, encodeBase64 } from "../util/base64.ts";
@@ -26,7 +27,7 @@ import { DEFAULT_NAMESPACE, isMissingResourceType, resourcePath } from "./contro
 import { CliError, crdsNotInstalled, EXIT, toCliError } from "./errors.ts";
 import { errorCode } from "../kube/errors.ts";
 import type { GlobalOptions, Io } from "./io.ts";
-import { KubeClient } from "./kube.ts";
+import { RestClient } from "./rest_client.ts";
 import { type Kubeconfig, loadKubeconfig } from "./kubeconfig.ts";
 import { document } from "./render.ts";
 import { manifestPath, READER_NAMESPACE, READER_SERVICE_ACCOUNT, workloadRbac } from "./workload_rbac.ts";
@@ -134,7 +135,7 @@ interface Minted {
   expires?: string;
 }
 
-async function applyWorkloadRbac(wl: KubeClient): Promise<void> {
+async function applyWorkloadRbac(wl: RestClient): Promise<void> {
   for (const m of workloadRbac()) {
     try {
       await wl.apply(manifestPath(m), m);
@@ -144,7 +145,7 @@ async function applyWorkloadRbac(wl: KubeClient): Promise<void> {
   }
 }
 
-async function tokenRequest(wl: KubeClient, seconds: number): Promise<Minted> {
+async function tokenRequest(wl: RestClient, seconds: number): Promise<Minted> {
   const path = `/api/v1/namespaces/${READER_NAMESPACE}/serviceaccounts/${READER_SERVICE_ACCOUNT}/token`;
   try {
     const tr = await wl.request<{ status: { token: string; expirationTimestamp: string } }>("POST", path, {
@@ -160,7 +161,7 @@ async function tokenRequest(wl: KubeClient, seconds: number): Promise<Minted> {
   }
 }
 
-async function secretToken(wl: KubeClient, timeoutMs: number): Promise<Minted> {
+async function secretToken(wl: RestClient, timeoutMs: number): Promise<Minted> {
   const name = `${READER_SERVICE_ACCOUNT}-token`;
   const path = `/api/v1/namespaces/${READER_NAMESPACE}/secrets/${name}`;
   try {
@@ -181,7 +182,7 @@ async function secretToken(wl: KubeClient, timeoutMs: number): Promise<Minted> {
         return { token: decodeBase64Text(s.data.token) };
       }
       if (Date.now() >= deadline) break;
-      await new Promise((r) => setTimeout(r, 250));
+      await sleep(250);
     }
   } catch (e) {
     throw toCliError(e, `${wl.what}: Secret ${READER_NAMESPACE}/${name}`);
@@ -212,7 +213,7 @@ export async function targetAdd(
   const kc = await loadKubeconfig({ kubeconfig: g.kubeconfig });
   const workloadContext = g.context;
   kc.resolve(workloadContext);
-  const cp = await KubeClient.forContext(kc, o.controlPlaneContext);
+  const cp = await RestClient.forContext(kc, o.controlPlaneContext);
   const namespace = g.namespace ?? DEFAULT_NAMESPACE;
   let note = "";
   try {
@@ -227,7 +228,7 @@ export async function targetAdd(
     let flat: Flat;
     if (o.serviceAccount) {
       flat = await flatten(kc, workloadContext, name, true);
-      const wl = await KubeClient.forContext(kc, workloadContext);
+      const wl = await RestClient.forContext(kc, workloadContext);
       try {
         await applyWorkloadRbac(wl);
         const minted = o.tokenSecret

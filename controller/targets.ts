@@ -13,12 +13,13 @@
  * answers probes is not probed every few seconds; an unreachable server is retried with backoff (2 s → 10 s),
  * sooner when its heartbeat watch comes back.
  */
+import { decodeBase64 } from "../util/base64.ts";
 import type { V1Secret } from "@kubernetes/client-node";
 import type { IntegrationTarget, IntegrationTargetStatus, TargetReason } from "../api/types.ts";
 import { KubeconfigError, parseKubeconfig } from "../kube/kubeconfig.ts";
 import { mergeConditions } from "../checks/conditions.ts";
 import { rawGet } from "../kube/transport.ts";
-import { backoffDelay } from "./workqueue.ts";
+import { backoffDelay } from "../util/backoff.ts";
 import type { Heartbeat } from "./heartbeat.ts";
 import { ClusterClient } from "../kube/client.ts";
 import { clusterReason, errorMessage, statusMessage } from "../kube/errors.ts";
@@ -145,9 +146,7 @@ export async function refreshConnection(
   }
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(
-      Uint8Array.from(atob(data.replace(/\s+/g, "")), (c) => c.charCodeAt(0)),
-    );
+    text = new TextDecoder("utf-8", { fatal: true }).decode(decodeBase64(data));
   } catch {
     return refuse("InvalidKubeconfig", `${source}: not a kubeconfig (not base64-encoded UTF-8 text)`);
   }

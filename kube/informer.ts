@@ -12,7 +12,7 @@ import { type KubernetesObject, ListWatch, type Watch } from "@kubernetes/client
 import type { ClusterClient } from "./client.ts";
 import { errorCode, errorDetail, errorMessage } from "./errors.ts";
 import type { Logger } from "../util/log.ts";
-import { backoffDelay } from "../controller/workqueue.ts";
+import { backoffDelay } from "../util/backoff.ts";
 
 export type ChangeType = "add" | "update" | "delete";
 

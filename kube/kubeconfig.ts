@@ -18,6 +18,7 @@
 import { type Cluster, KubeConfig, type User } from "@kubernetes/client-node";
 import { parseDocument } from "yaml";
 import { tuneTransport } from "./transport.ts";
+import { encodeBase64 } from "../util/base64.ts";
 
 export type KubeconfigReason =
   | "InvalidKubeconfig"
@@ -388,15 +389,6 @@ function readUser(name: string, u: Obj, opts: ParseOptions): User {
   };
 }
 
-/** Standard base64 of bytes (chunked: spreading a whole file into `fromCharCode` overflows the stack). */
-function base64(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(s);
-}
-
 /**
  * One context only, with every file reference inlined (certificate/key/token files read through `readFile`),
  * like `kubectl config view --minify --flatten`. The result is safe to store in a Secret (the caller checks
@@ -412,7 +404,7 @@ export function minifyFlatten(
   const cluster = kc.getCluster(ctx.cluster);
   const user = kc.getUser(ctx.user);
   if (!cluster) throw new KubeconfigError("InvalidKubeconfig", `context ${ctx.name}: cluster not found`);
-  const b64file = (p: string) => base64(readFile(p));
+  const b64file = (p: string) => encodeBase64(readFile(p));
   const name = rename ?? ctx.name;
   const c: Record<string, unknown> = { server: cluster.server };
   if (cluster.caData) c["certificate-authority-data"] = cluster.caData;

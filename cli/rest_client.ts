@@ -4,6 +4,7 @@
  * in practice: CA data/file, client certificate/key, bearer token (inline or file), basic auth, exec
  * credential plugins, and proxy-url. Watches and `check` use client-node (loaded lazily).
  */
+import { sleep } from "../util/sleep.ts";
 import { networkWords } from "../kube/errors.ts";
 import { decodeBase64Text } from "../util/base64.ts";
 import { ApiError, CliError, UnreachableError } from "./errors.ts";
@@ -106,7 +107,7 @@ async function staticCredentials(ctx: ResolvedContext): Promise<Credentials> {
   return creds;
 }
 
-export class KubeClient {
+export class RestClient {
   private client: Deno.HttpClient | undefined;
   private creds: Credentials | undefined;
   private caPem: string | undefined;
@@ -122,9 +123,9 @@ export class KubeClient {
     kc: Kubeconfig,
     context?: string,
     opts: { timeoutMs?: number } = {},
-  ): Promise<KubeClient> {
+  ): Promise<RestClient> {
     const ctx = kc.resolve(context);
-    const c = new KubeClient(kc, ctx, opts.timeoutMs ?? 15_000);
+    const c = new RestClient(kc, ctx, opts.timeoutMs ?? 15_000);
     if (ctx.cluster["insecure-skip-tls-verify"]) {
       throw new CliError(
         "NoKubeconfig",
@@ -240,7 +241,7 @@ export class KubeClient {
       await res.body?.cancel();
       const after = Number(res.headers.get("retry-after"));
       const waitMs = Math.min(Number.isFinite(after) && after > 0 ? after * 1000 : 500, 2000);
-      await new Promise((r) => setTimeout(r, waitMs));
+      await sleep(waitMs);
       return await this.send(method, path, opts, retried, throttled + 1);
     }
     return res;
