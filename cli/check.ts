@@ -12,6 +12,7 @@ import { MAX_TOOL_NAMESPACES, TOOL_TYPES } from "../api/schema.ts";
 import type { ClusterStatus, ToolType } from "../api/types.ts";
 import { clusterReason, errorDetail } from "../kube/errors.ts";
 import type { WorkloadReader } from "../kube/gather.ts";
+import type { ContextEntries } from "../kube/kubeconfig.ts";
 import { type ToolNamespaces, toolNamespaces } from "../checks/namespace.ts";
 import {
   type CheckRenderOptions,
@@ -121,14 +122,15 @@ export function contextsToCheck(
 
 /** Checks one context; never throws (a failure becomes an Unknown verdict per tool). */
 export async function checkContext(
-  kubeconfigYaml: string,
+  /** The context as the CLI resolved it from the user's files, or a kubeconfig's text (tests). */
+  kubeconfig: string | ContextEntries,
   context: string,
   types: readonly ToolType[],
   o: CheckOptions,
   flags: NamespaceFlags = parseToolNamespaces(o.toolNamespace),
 ): Promise<CheckResult[]> {
   const [
-    { parseKubeconfig },
+    { kubeConfigForContext, parseKubeconfig },
     { clientNodeReader },
     { gatherTool },
     { judgeCluster, unknownCluster },
@@ -146,12 +148,14 @@ export async function checkContext(
   });
   let reader: WorkloadReader;
   try {
-    const kc = parseKubeconfig(kubeconfigYaml, {
-      source: `context ${context}`,
-      allowExecAuth: true,
-      context,
-      allowFileReferences: true,
-    });
+    const kc = typeof kubeconfig === "string"
+      ? parseKubeconfig(kubeconfig, {
+        source: `context ${context}`,
+        allowExecAuth: true,
+        context,
+        allowFileReferences: true,
+      })
+      : kubeConfigForContext(kubeconfig);
     reader = sharedLists(clientNodeReader(kc));
   } catch (e) {
     const reason = (e as { reason?: string }).reason ?? "InvalidKubeconfig";
@@ -208,19 +212,19 @@ function sharedLists(reader: WorkloadReader): WorkloadReader {
 }
 
 /**
- * The kubeconfig text for one context. Exec credential plugins are run here (cli/rest_client.ts, with a clear error
- * when they fail) and their token / certificate replaces the exec entry, so client-node never runs them.
+ * One context as the CLI resolved it. Exec credential plugins are run here (cli/rest_client.ts, with a clear
+ * error when they fail) and their token / certificate replaces the exec entry, so client-node never runs them.
  */
-async function contextYaml(kc: Kubeconfig, context: string): Promise<string> {
+async function contextEntries(kc: Kubeconfig, context: string): Promise<ContextEntries> {
   const ctx = kc.resolve(context);
-  if (!ctx.user.exec) return kc.toYaml(context);
+  if (!ctx.user.exec) return ctx;
   const creds = await runExec(ctx);
   const auth = creds.headers.authorization;
   const user = auth?.startsWith("Bearer ") ? { token: auth.slice("Bearer ".length) } : {
     "client-certificate-data": encodeBase64(creds.certPem ?? ""),
     "client-key-data": encodeBase64(creds.keyPem ?? ""),
   };
-  return kc.toYaml(context, { name: ctx.userName, user });
+  return { ...ctx, user };
 }
 
 export async function check(g: GlobalOptions, o: CheckOptions, io: Io): Promise<number> {
@@ -245,7 +249,7 @@ export async function check(g: GlobalOptions, o: CheckOptions, io: Io): Promise<
   };
   showProgress();
   const results = (await pool(contexts, o.concurrency ?? 8, async (c) => {
-    const r = await contextYaml(kc, c).then((yaml) => checkContext(yaml, c, types, o, flags)).catch(
+    const r = await contextEntries(kc, c).then((entries) => checkContext(entries, c, types, o, flags)).catch(
       (e: unknown) => {
         if (!(e instanceof CliError)) throw e;
         return types.map((t): CheckResult => ({

@@ -1,61 +1,49 @@
 /**
- * `kubectl ksit status --watch`: a real watch on Integrations (client-node's Watch protocol through
- * `DenoWatch` of kube/transport.ts, loaded only here) from the
- * list's resourceVersion; every change redraws the view (on a terminal: clears and redraws in place; otherwise
- * prints the new table after a blank line). `410 Gone` relists; a dropped watch is resumed with backoff.
- * Ends on SIGINT/SIGTERM (exit 0) or when `signal` aborts.
+ * `kubectl ksit status --watch`: the Integrations through the same informer `serve` uses (kube/informer.ts:
+ * list + watch on Deno's fetch, relist on `410 Gone`, restarts with backoff), redrawn on every change (on a
+ * terminal: cleared and redrawn in place; otherwise the new table after a blank line). 401/403 end the command
+ * with their exit code. Ends on SIGINT/SIGTERM (exit 0) or when `signal` aborts.
  */
+import { CustomObjectsApi } from "@kubernetes/client-node";
+import { GROUP, VERSION } from "../api/schema.ts";
 import type { Integration } from "../api/types.ts";
-import { parseKubeconfig } from "../kube/kubeconfig.ts";
-import { listKsit, type ListResult, resourcePath } from "./control_plane.ts";
+import { ClusterClient } from "../kube/client.ts";
+import { errorCode } from "../kube/errors.ts";
+import { Informer } from "../kube/informer.ts";
+import { kubeConfigForContext } from "../kube/kubeconfig.ts";
+import { closeTransport } from "../kube/transport.ts";
+import { Semaphore } from "../util/semaphore.ts";
+import { nullLogger } from "../util/log.ts";
+import { resourcePath } from "./control_plane.ts";
 import { EXIT, toCliError } from "./errors.ts";
 import type { GlobalOptions, Io } from "./io.ts";
 import type { RestClient } from "./rest_client.ts";
-import { type StatusOptions, statusText } from "./status.ts";
 import { noResources } from "./status_render.ts";
-
-const key = (i: Integration) => `${i.metadata.namespace}/${i.metadata.name}`;
+import { type StatusOptions, statusText } from "./status_view.ts";
 
 export async function watchStatus(
   g: GlobalOptions,
   o: StatusOptions,
   io: Io,
-  client: RestClient,
+  rest: RestClient,
   namespace: string | undefined,
-  first: ListResult<Integration>,
+  first: Integration[],
   signal?: AbortSignal,
 ): Promise<number> {
-  const { DenoWatch } = await import("../kube/transport.ts");
-  const kc = parseKubeconfig(client.kubeconfig.toYaml(client.contextName), {
-    source: `context ${client.contextName}`,
-    allowExecAuth: true,
-    context: client.contextName,
-    allowFileReferences: true,
+  const kc = kubeConfigForContext(rest.context);
+  const client = new ClusterClient(kc, {
+    target: rest.contextName,
+    timeoutMs: 15_000,
+    countRequest: () => {},
+    global: new Semaphore(4),
   });
-  // kube/transport.ts: client-node's Watch on Deno's fetch (`done` is reliable there)
-  const watch = new DenoWatch(kc);
-  // a watch without any byte (bookmarks come about once a minute) for this long is restarted
-  watch.requestTimeoutMs = 5 * 60_000;
-
+  const custom = client.api(CustomObjectsApi);
   const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-  for (const s of signals) Deno.addSignalListener(s, onSignal);
-  signal?.addEventListener("abort", onSignal, { once: true });
-
-  const items = new Map<string, Integration>();
-  let resourceVersion = first.metadata?.resourceVersion ?? "";
-  const reset = (list: ListResult<Integration>) => {
-    items.clear();
-    for (const i of list.items) items.set(key(i), i);
-    resourceVersion = list.metadata?.resourceVersion ?? "";
-  };
-  reset(first);
-
+  let failure: unknown;
   let last = "";
   let drawn = 0;
-  const draw = () => {
-    const text = statusText(g, o, io, [...items.values()]) || noResources(namespace) + "\n";
+  const draw = (items: readonly Integration[]) => {
+    const text = statusText(g, o, io, [...items]) || noResources(namespace) + "\n";
     if (text === last) return;
     last = text;
     if (io.isTTY) io.out("\x1b[H\x1b[2J" + text);
@@ -63,82 +51,56 @@ export async function watchStatus(
     drawn++;
   };
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const scheduleDraw = () => {
-    if (timer !== undefined) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      draw();
-    }, 50);
-  };
-  draw();
+  const informer: Informer<Integration> = new Informer<Integration>({
+    name: "integrations",
+    client,
+    path: resourcePath("integrations", namespace),
+    list: () =>
+      namespace
+        ? custom.listNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace,
+          plural: "integrations",
+        })
+        : custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: "integrations" }),
+    onChange: () => {
+      if (timer !== undefined) return;
+      timer = setTimeout(() => {
+        timer = undefined;
+        draw(informer.list());
+      }, 50);
+    },
+    onState: () => {
+      const code = errorCode(informer.lastError);
+      if (code === 401 || code === 403) {
+        failure = informer.lastError;
+        stop.abort();
+      } else if (g.debug && informer.lastError !== undefined && !informer.established) {
+        io.err(`watch ended: ${(informer.lastError as Error).message ?? informer.lastError}; resuming\n`);
+      }
+    },
+    log: nullLogger,
+    maxBackoffMs: 30_000,
+  });
+  draw(first);
 
-  const path = resourcePath("integrations", namespace);
-  let backoffMs = 500;
+  const onSignal = () => stop.abort();
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
+  signal?.addEventListener("abort", onSignal, { once: true });
+  informer.start();
   try {
-    while (!stop.signal.aborted) {
-      let gone = false;
-      let ended!: () => void;
-      const done = new Promise<void>((r) => (ended = r));
-      let failure: unknown;
-      const ctl = await watch.watch(
-        path,
-        { resourceVersion, allowWatchBookmarks: true },
-        (type: string, obj: Integration & { code?: number }) => {
-          backoffMs = 500;
-          if (type === "ERROR") {
-            gone = obj.code === 410;
-            return;
-          }
-          if (obj.metadata?.resourceVersion) resourceVersion = obj.metadata.resourceVersion;
-          if (type === "BOOKMARK") return;
-          if (type === "DELETED") items.delete(key(obj));
-          else items.set(key(obj), obj);
-          scheduleDraw();
-        },
-        (err: unknown) => {
-          failure = err;
-          ended();
-        },
-      );
-      // on shutdown, do not wait for `done` (client-node's own Watch never calls it after an abort)
-      const stopped = new Promise<void>((r) => {
-        if (stop.signal.aborted) r();
-        else stop.signal.addEventListener("abort", () => r(), { once: true });
-      });
-      await Promise.race([done, stopped]);
-      if (stop.signal.aborted) {
-        ctl.abort();
-        break;
-      }
-      const code = (failure as { statusCode?: number } | undefined)?.statusCode;
-      if (code === 401 || code === 403) throw toCliError({ code }, client.what);
-      if (gone || code === 410) {
-        reset(await listKsit<Integration>(client, "integrations", namespace));
-        scheduleDraw();
-        continue;
-      }
-      if (failure) {
-        if (g.debug) io.err(`watch ended: ${(failure as Error).message ?? failure}; resuming\n`);
-        await sleep(backoffMs, stop.signal);
-        backoffMs = Math.min(backoffMs * 2, 30_000);
-      }
+    if (!stop.signal.aborted) {
+      await new Promise<void>((r) => stop.signal.addEventListener("abort", () => r(), { once: true }));
     }
   } finally {
+    informer.stop();
     if (timer !== undefined) clearTimeout(timer);
     for (const s of signals) Deno.removeSignalListener(s, onSignal);
     signal?.removeEventListener("abort", onSignal);
+    await closeTransport(kc);
   }
+  if (failure !== undefined) throw toCliError({ code: errorCode(failure) }, rest.what);
   return EXIT.Ok;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

@@ -83,14 +83,9 @@ type Flat = {
  * file references, no exec unless allowed, no credentials over http://) before anything is stored.
  */
 async function flatten(kc: Kubeconfig, context: string, name: string, allowExecAuth: boolean): Promise<Flat> {
-  const { parseKubeconfig, minifyFlatten, KubeconfigError } = await import("../kube/kubeconfig.ts");
+  const { kubeConfigForContext, minifyFlatten, KubeconfigError } = await import("../kube/kubeconfig.ts");
   try {
-    const parsed = parseKubeconfig(kc.toYaml(context), {
-      source: `context ${context}`,
-      allowExecAuth,
-      context,
-      allowFileReferences: true,
-    });
+    const parsed = kubeConfigForContext(kc.resolve(context), { allowExecAuth });
     return minifyFlatten(parsed, (p) => Deno.readFileSync(p), name) as Flat;
   } catch (e) {
     if (e instanceof KubeconfigError) throw kubeconfigCliError(e);
