@@ -4,13 +4,15 @@
  * restarts itself with backoff + jitter after errors (ListWatch stops on them), can be restarted from scratch
  * (fresh list) when a cluster is known to be back, and counts watch requests.
  *
- * Why `restart()`: under Deno, client-node's watch stream does not always notice that the server went away
- * (it only times out after 30 s of silence), so the owner restarts informers when a probe shows that the
- * cluster was unreachable and is back.
+ * Why `restart()`: a watch on a server that hung or was black-holed gets no byte and no error until its
+ * inactivity timeout (kube/transport.ts DenoWatch, 90 s), so the owner restarts informers at once when a probe
+ * shows that the cluster was unreachable and is back. Used by `serve` (control plane and workload caches) and
+ * by `kubectl ksit status --watch`.
  */
 import { type KubernetesObject, ListWatch, type Watch } from "@kubernetes/client-node";
 import type { ClusterClient } from "./client.ts";
 import { errorCode, errorDetail, errorMessage } from "./errors.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
 import type { Logger } from "../util/log.ts";
 import { backoffDelay } from "../util/backoff.ts";
 
@@ -39,6 +41,8 @@ export interface InformerOptions<T extends ObjectLike> {
   maxBackoffMs?: number;
   /** Log the first failure of a streak as a warning (control-plane informers: CRDs missing, RBAC). */
   warnOnError?: boolean;
+  /** Time of `disconnectedSince` (default: the system clock). */
+  clock?: Clock;
 }
 
 export class Informer<T extends ObjectLike> {
@@ -47,14 +51,18 @@ export class Informer<T extends ObjectLike> {
   /** A watch is open right now (as far as the client can tell). */
   established = false;
   /** Since when there is no open watch (undefined while established). */
-  disconnectedSince: number | undefined = Date.now();
+  disconnectedSince: number | undefined;
   lastError: unknown;
   private failures = 0;
   private stopped = true;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lw: ListWatch<KubernetesObject>;
 
+  private readonly clock: Clock;
+
   constructor(private readonly opts: InformerOptions<T>) {
+    this.clock = opts.clock ?? systemClock;
+    this.disconnectedSince = this.clock.now();
     this.lw = this.makeListWatch();
   }
 
@@ -100,7 +108,7 @@ export class Informer<T extends ObjectLike> {
     old.stop().catch(() => {});
     this.synced = false;
     this.established = false;
-    this.disconnectedSince ??= Date.now();
+    this.disconnectedSince ??= this.clock.now();
     this.failures = 0;
     this.launch();
     this.opts.onState?.();
@@ -122,7 +130,7 @@ export class Informer<T extends ObjectLike> {
   private onError(e: unknown): void {
     if (this.stopped) return;
     this.established = false;
-    this.disconnectedSince ??= Date.now();
+    this.disconnectedSince ??= this.clock.now();
     this.lastError = e;
     const delay = backoffDelay(this.failures++, {
       baseDelayMs: 500,
@@ -170,10 +178,10 @@ export class Informer<T extends ObjectLike> {
             ended = true;
             // only a watch that lived a while resets the backoff: one that a server breaks right after
             // opening it (a huge event, a proxy cutting streams) is retried with growing delays
-            if (openedAt && Date.now() - openedAt >= STABLE_WATCH_MS) this.failures = 0;
+            if (openedAt && this.clock.now() - openedAt >= STABLE_WATCH_MS) this.failures = 0;
             if (current() && this.established) {
               this.established = false;
-              this.disconnectedSince = Date.now();
+              this.disconnectedSince = this.clock.now();
             }
             const name = (err as Error | null)?.name;
             if (err && name !== "AbortError" && name !== "TimeoutError") {
@@ -188,7 +196,7 @@ export class Informer<T extends ObjectLike> {
           const changed = !this.established || !wasSynced;
           this.established = true;
           this.disconnectedSince = undefined;
-          openedAt = Date.now();
+          openedAt = this.clock.now();
           this.lastError = undefined;
           if (changed) this.opts.onState?.();
         }
