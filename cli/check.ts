@@ -8,6 +8,16 @@
  * in the tool namespaces; list of deployments, statefulsets and daemonsets cluster-wide for discovery
  * (deploy/workload-rbac: the ClusterRole grants both, the namespaced Role the first).
  */
+import { Option } from "@commander-js/extra-typings";
+import {
+  type CommandDefinition,
+  durationFlag,
+  globalsOf,
+  positiveInt,
+  repeat,
+  typeOption,
+  viewOption,
+} from "./command.ts";
 import { MAX_TOOL_NAMESPACES, TOOL_TYPES } from "../api/schema.ts";
 import type { ClusterStatus, ToolType } from "../api/types.ts";
 import { clusterReason, errorDetail } from "../kube/errors.ts";
@@ -37,8 +47,8 @@ export interface CheckOptions {
    * `tool=ns[,ns…]` for one tool; repeatable, later ones add to earlier ones.
    */
   toolNamespace?: string | string[];
-  /** Deadline per context (all of its lists). */
-  timeoutMs?: number;
+  /** Deadline per context (all of its lists), ms (`--timeout`). */
+  timeout?: number;
   /** How many contexts are checked at once. */
   concurrency?: number;
   view?: View | "auto";
@@ -161,7 +171,7 @@ export async function checkContext(
     const reason = (e as { reason?: string }).reason ?? "InvalidKubeconfig";
     return types.map((t) => unknown(t, reason, (e as Error).message));
   }
-  const timeoutMs = o.timeoutMs ?? 10_000;
+  const timeoutMs = o.timeout ?? 10_000;
   return await Promise.all(types.map(async (t): Promise<CheckResult> => {
     const namespaces = namespacesOf(t, flags);
     try {
@@ -281,3 +291,26 @@ export async function check(g: GlobalOptions, o: CheckOptions, io: Io): Promise<
   const phase = overallPhase(results, explicit);
   return phase === "Running" || (phase === "NotInstalled" && !explicit) ? EXIT.Ok : EXIT.NotHealthy;
 }
+
+export const defineCheck: CommandDefinition = (parent, { io, run }) => {
+  parent
+    .command("check")
+    .description("judge the tools on local kubeconfig contexts directly (no controller or CRDs needed)")
+    .option("--all-contexts", "check every context of the kubeconfig")
+    .addOption(typeOption("tool types, comma-separated (default: all four)"))
+    .option(
+      "--tool-namespace <[tool=]ns[,ns]>",
+      "namespaces of one tool (argocd=gitops; istio=istio-system,istio-ingress), or of every tool; repeatable " +
+        "(default: each tool's own, then found anywhere by its labels)",
+      repeat,
+    )
+    .addOption(
+      new Option("--timeout <duration>", "deadline per context").argParser(durationFlag).default(
+        10_000,
+        "10s",
+      ),
+    )
+    .option("--concurrency <n>", "contexts checked at once", positiveInt, 8)
+    .addOption(viewOption())
+    .action((opts, cmd) => run(check(globalsOf(cmd), opts, io)));
+};

@@ -3,6 +3,8 @@
  * `--type` / `--cluster`; `--watch` redraws on every change (cli/status_watch.ts); `--exit-code` exits 3
  * when anything is not Running. RBAC: list (and watch) integrations.ksit.io.
  */
+import { TOOL_TYPES } from "../api/schema.ts";
+import { type CommandDefinition, globalsOf, typeOption, viewOption } from "./command.ts";
 import type { Integration } from "../api/types.ts";
 import { connect, listKsit, namespaceOf } from "./control_plane.ts";
 import { EXIT } from "./errors.ts";
@@ -36,3 +38,15 @@ export async function status(
     client.close();
   }
 }
+
+export const defineStatus: CommandDefinition = (parent, { io, run }) => {
+  parent
+    .command("status")
+    .description("show every Integration's health: a list, or a matrix of integrations × clusters")
+    .addOption(typeOption(`only these tool types, comma-separated (${TOOL_TYPES.join(", ")})`))
+    .option("--cluster <name>", "only Integrations that target this cluster")
+    .addOption(viewOption())
+    .option("-w, --watch", "watch for changes and redraw")
+    .option("--exit-code", `exit ${EXIT.NotHealthy} when anything is not Running`)
+    .action((opts, cmd) => run(status(globalsOf(cmd), opts, io)));
+};

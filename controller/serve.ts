@@ -30,9 +30,11 @@ export interface ServeOptions {
   healthAddr: string;
   leaderElect: boolean;
   leaseName?: string;
-  leaseDurationMs?: number;
+  /** `--lease-duration`, ms. */
+  leaseDuration?: number;
   concurrency: number;
-  requestTimeoutMs: number;
+  /** `--request-timeout`, ms: the deadline of each API call. */
+  requestTimeout: number;
   allowExecAuth: boolean;
   logLevel: LogLevel;
   mode?: "watch" | "poll";
@@ -99,7 +101,7 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
   const global = new Semaphore(Math.max(16, opts.concurrency * 4));
   const kube = new ClusterClient(kc, {
     target: "control-plane",
-    timeoutMs: opts.requestTimeoutMs,
+    timeoutMs: opts.requestTimeout,
     countRequest: (verb, code) => metrics.apiRequests.inc({ target: "control-plane", verb, code }),
     global,
   });
@@ -128,7 +130,7 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
     namespace,
     allNamespaces: opts.allNamespaces === true,
     concurrency: Math.max(1, opts.concurrency),
-    requestTimeoutMs: opts.requestTimeoutMs,
+    requestTimeoutMs: opts.requestTimeout,
     allowExecAuth: opts.allowExecAuth,
     mode,
     canWrite,
@@ -137,7 +139,7 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
   });
   let leaderLoop: Promise<void> = Promise.resolve();
   if (opts.leaderElect) {
-    const leaseDurationMs = opts.leaseDurationMs ?? 15_000;
+    const leaseDurationMs = opts.leaseDuration ?? 15_000;
     elector = new LeaderElector({
       kube,
       namespace,
@@ -159,7 +161,7 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
     clock,
     metrics,
     heartbeat: () => heartbeat,
-    synced: () => controller.hasSynced(),
+    synced: () => controller.listedOnce(),
     leader: () => canWrite(),
   });
   const { hostname, port } = parseAddr(opts.healthAddr);
@@ -178,7 +180,7 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
     server: kube.server,
     leaderElect: opts.leaderElect,
     concurrency: opts.concurrency,
-    requestTimeoutMs: opts.requestTimeoutMs,
+    requestTimeoutMs: opts.requestTimeout,
     allowExecAuth: opts.allowExecAuth,
     allowedServers: opts.allowedServers ?? [],
     deniedServers: [...(opts.deniedServers ?? []), ...policy.defaults.map((d) => `${d.text} (default)`)],
