@@ -139,14 +139,7 @@ export async function checkContext(
   o: CheckOptions,
   flags: NamespaceFlags = parseToolNamespaces(o.toolNamespace),
 ): Promise<CheckResult[]> {
-  const [
-    { kubeConfigForContext, parseKubeconfig },
-    { clientNodeReader },
-    { gatherTool },
-    { judgeCluster, unknownCluster },
-  ] = await Promise.all([
-    import("../kube/kubeconfig.ts"),
-    import("../kube/workload_reader.ts"),
+  const [{ gatherTool }, { judgeCluster, unknownCluster }] = await Promise.all([
     import("../kube/gather.ts"),
     import("../checks/judge.ts"),
   ]);
@@ -158,15 +151,7 @@ export async function checkContext(
   });
   let reader: WorkloadReader;
   try {
-    const kc = typeof kubeconfig === "string"
-      ? parseKubeconfig(kubeconfig, {
-        source: `context ${context}`,
-        allowExecAuth: true,
-        context,
-        allowFileReferences: true,
-      })
-      : kubeConfigForContext(kubeconfig);
-    reader = sharedLists(clientNodeReader(kc));
+    reader = await contextReader(kubeconfig, context);
   } catch (e) {
     const reason = (e as { reason?: string }).reason ?? "InvalidKubeconfig";
     return types.map((t) => unknown(t, reason, (e as Error).message));
@@ -189,12 +174,28 @@ export async function checkContext(
         verdict: judgeCluster({ cluster: context, type: t, snapshot, discovery }) as ClusterStatus,
       };
     } catch (e) {
-      const reason = clusterReason(e);
       // the message says it in a person's words; the raw transport error is for --debug
       o.debug?.(`context ${context}, ${t}: ${errorDetail((e as Error).cause ?? e)}`);
-      return unknown(t, reason, (e as Error).message);
+      return unknown(t, clusterReason(e), (e as Error).message);
     }
   }));
+}
+
+/** The lists `gather` needs, on client-node (loaded here, only by `check`), shared by the tools of a context. */
+async function contextReader(kubeconfig: string | ContextEntries, context: string): Promise<WorkloadReader> {
+  const [{ kubeConfigForContext, parseKubeconfig }, { clientNodeReader }] = await Promise.all([
+    import("../kube/kubeconfig.ts"),
+    import("../kube/workload_reader.ts"),
+  ]);
+  const kc = typeof kubeconfig === "string"
+    ? parseKubeconfig(kubeconfig, {
+      source: `context ${context}`,
+      allowExecAuth: true,
+      context,
+      allowFileReferences: true,
+    })
+    : kubeConfigForContext(kubeconfig);
+  return sharedLists(clientNodeReader(kc));
 }
 
 /**

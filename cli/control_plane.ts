@@ -1,7 +1,8 @@
 /**
  * Access to the control-plane cluster (the one with the KSIT CRDs): the client for the chosen context, the
- * namespace rules of kubectl (`-n`, else the context's namespace, else `default`; `-A` for all), and reads of
- * KSIT objects that turn "the resource type does not exist" into the CRDs-not-installed error.
+ * namespace rules (`-n`, else the context's namespace, else `ksit-system` where the chart puts KSIT; `-A` for
+ * all), and reads of KSIT objects that turn "the resource type does not exist" into the CRDs-not-installed
+ * error.
  */
 import { API_VERSION } from "../api/schema.ts";
 import { ApiError, CliError, crdsNotInstalled, toCliError } from "./errors.ts";

@@ -31,26 +31,55 @@ export async function watchStatus(
   signal?: AbortSignal,
 ): Promise<number> {
   const kc = kubeConfigForContext(rest.context);
+  const stop = new AbortController();
+  let failure: unknown;
+  const view = redrawing(g, o, io, namespace);
+  const informer = integrationInformer(kc, rest.contextName, namespace, {
+    changed: () => view.schedule(() => informer.list()),
+    failed: (e) => {
+      const code = errorCode(e);
+      if (code === 401 || code === 403) {
+        failure = e;
+        stop.abort();
+      } else if (g.debug) io.err(`watch ended: ${(e as Error).message ?? e}; resuming\n`);
+    },
+  });
+  view.draw(first);
+
+  const onSignal = () => stop.abort();
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
+  signal?.addEventListener("abort", onSignal, { once: true });
+  informer.start();
+  try {
+    if (!stop.signal.aborted) {
+      await new Promise<void>((r) => stop.signal.addEventListener("abort", () => r(), { once: true }));
+    }
+  } finally {
+    informer.stop();
+    view.cancel();
+    for (const s of signals) Deno.removeSignalListener(s, onSignal);
+    signal?.removeEventListener("abort", onSignal);
+    await closeTransport(kc);
+  }
+  if (failure !== undefined) throw toCliError({ code: errorCode(failure) }, rest.what);
+  return EXIT.Ok;
+}
+
+/** The Integrations of `namespace` (all with -A) through kube/informer.ts. */
+function integrationInformer(
+  kc: ReturnType<typeof kubeConfigForContext>,
+  contextName: string,
+  namespace: string | undefined,
+  on: { changed: () => void; failed: (e: unknown) => void },
+): Informer<Integration> {
   const client = new ClusterClient(kc, {
-    target: rest.contextName,
+    target: contextName,
     timeoutMs: 15_000,
     countRequest: () => {},
     global: new Semaphore(4),
   });
   const custom = client.api(CustomObjectsApi);
-  const stop = new AbortController();
-  let failure: unknown;
-  let last = "";
-  let drawn = 0;
-  const draw = (items: readonly Integration[]) => {
-    const text = statusText(g, o, io, [...items]) || noResources(namespace) + "\n";
-    if (text === last) return;
-    last = text;
-    if (io.isTTY) io.out("\x1b[H\x1b[2J" + text);
-    else io.out((drawn > 0 ? "\n" : "") + text);
-    drawn++;
-  };
-  let timer: ReturnType<typeof setTimeout> | undefined;
   const informer: Informer<Integration> = new Informer<Integration>({
     name: "integrations",
     client,
@@ -64,43 +93,43 @@ export async function watchStatus(
           plural: "integrations",
         })
         : custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: "integrations" }),
-    onChange: () => {
-      if (timer !== undefined) return;
-      timer = setTimeout(() => {
-        timer = undefined;
-        draw(informer.list());
-      }, 50);
-    },
+    onChange: on.changed,
     onState: () => {
-      const code = errorCode(informer.lastError);
-      if (code === 401 || code === 403) {
-        failure = informer.lastError;
-        stop.abort();
-      } else if (g.debug && informer.lastError !== undefined && !informer.established) {
-        io.err(`watch ended: ${(informer.lastError as Error).message ?? informer.lastError}; resuming\n`);
-      }
+      if (informer.lastError !== undefined && !informer.established) on.failed(informer.lastError);
     },
     log: nullLogger,
     maxBackoffMs: 30_000,
   });
-  draw(first);
+  return informer;
+}
 
-  const onSignal = () => stop.abort();
-  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-  for (const s of signals) Deno.addSignalListener(s, onSignal);
-  signal?.addEventListener("abort", onSignal, { once: true });
-  informer.start();
-  try {
-    if (!stop.signal.aborted) {
-      await new Promise<void>((r) => stop.signal.addEventListener("abort", () => r(), { once: true }));
-    }
-  } finally {
-    informer.stop();
-    if (timer !== undefined) clearTimeout(timer);
-    for (const s of signals) Deno.removeSignalListener(s, onSignal);
-    signal?.removeEventListener("abort", onSignal);
-    await closeTransport(kc);
-  }
-  if (failure !== undefined) throw toCliError({ code: errorCode(failure) }, rest.what);
-  return EXIT.Ok;
+/**
+ * Draws the status view when it changed: on a terminal cleared and redrawn in place, otherwise the new table
+ * after a blank line; changes within 50 ms are drawn once.
+ */
+function redrawing(g: GlobalOptions, o: StatusOptions, io: Io, namespace: string | undefined) {
+  let last = "";
+  let drawn = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const draw = (items: readonly Integration[]) => {
+    const text = statusText(g, o, io, [...items]) || noResources(namespace) + "\n";
+    if (text === last) return;
+    last = text;
+    if (io.isTTY) io.out("\x1b[H\x1b[2J" + text);
+    else io.out((drawn > 0 ? "\n" : "") + text);
+    drawn++;
+  };
+  return {
+    draw,
+    schedule(items: () => readonly Integration[]) {
+      if (timer !== undefined) return;
+      timer = setTimeout(() => {
+        timer = undefined;
+        draw(items());
+      }, 50);
+    },
+    cancel() {
+      if (timer !== undefined) clearTimeout(timer);
+    },
+  };
 }

@@ -11,8 +11,8 @@ import { Controller } from "./controller.ts";
 import { kubeEventRecorder } from "./events.ts";
 import { ClusterClient } from "../kube/client.ts";
 import { LeaderElector } from "./leader.ts";
-import { jsonLogger, type LogLevel } from "../util/log.ts";
-import { controllerMetrics } from "./metrics.ts";
+import { jsonLogger, type Logger, type LogLevel } from "../util/log.ts";
+import { type ControllerMetrics, controllerMetrics } from "./metrics.ts";
 import { Semaphore } from "../util/semaphore.ts";
 import { serverPolicy } from "./server_policy.ts";
 
@@ -85,6 +85,11 @@ function watchedNamespace(opts: ServeOptions, kc: KubeConfig): string {
   return kc.getContextObject(kc.getCurrentContext())?.namespace || "default";
 }
 
+/**
+ * `serve`'s steps: dependencies, controller, leader election, health server; then run until stopped and shut
+ * down in order. Over 60 lines because it is the one place where the process is wired, top to bottom; each
+ * step is a call (stopOnSignals, leaderElector, startHealthServer, the Controller).
+ */
 export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promise<void> {
   const clock: Clock = systemClock;
   const identity = opts.identity ?? `${Deno.hostname()}_${crypto.randomUUID().slice(0, 8)}`;
@@ -106,23 +111,7 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
     global,
   });
   const events = kubeEventRecorder(kube, clock, log, identity);
-
-  // a long-running controller logs a stray rejection from a library (e.g. a failing exec credential plugin)
-  // instead of dying on it
-  const onRejection = (e: PromiseRejectionEvent) => {
-    e.preventDefault();
-    log.error("unhandled rejection", {
-      error: e.reason instanceof Error ? e.reason.message : String(e.reason),
-    });
-  };
-  globalThis.addEventListener("unhandledrejection", onRejection);
-
-  const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  const signals: Deno.Signal[] = ["SIGTERM", "SIGINT"];
-  for (const s of signals) Deno.addSignalListener(s, onSignal);
-  signal?.addEventListener("abort", onSignal, { once: true });
-  if (signal?.aborted) stop.abort();
+  const lifetime = stopOnSignals(log, signal);
 
   let elector: LeaderElector | undefined;
   const canWrite = () => !opts.leaderElect || (elector?.isLeader() ?? false);
@@ -137,40 +126,16 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
     serverPolicy: policy,
     ...(opts.secretSelector ? { secretSelector: opts.secretSelector } : {}),
   });
-  let leaderLoop: Promise<void> = Promise.resolve();
   if (opts.leaderElect) {
-    const leaseDurationMs = opts.leaseDuration ?? 15_000;
-    elector = new LeaderElector({
-      kube,
-      namespace,
-      name: opts.leaseName ?? "ksit-controller",
-      identity,
-      leaseDurationMs,
-      renewDeadlineMs: Math.round(leaseDurationMs * 2 / 3),
-      retryPeriodMs: Math.max(200, Math.round(leaseDurationMs * 2 / 15)),
-      clock,
-      log,
-      onStartedLeading: () => controller.enqueueAll(),
-      onStoppedLeading: () => {},
-    });
+    elector = leaderElector(opts, { kube, namespace, identity, clock, log }, () => controller.enqueueAll());
   }
-
-  let heartbeat = clock.now();
-  const ticker = setInterval(() => (heartbeat = clock.now()), 1000);
-  const app = createApp({
+  const health = startHealthServer(opts.healthAddr, lifetime.signal, {
     clock,
     metrics,
-    heartbeat: () => heartbeat,
+    log,
     synced: () => controller.listedOnce(),
-    leader: () => canWrite(),
+    leader: canWrite,
   });
-  const { hostname, port } = parseAddr(opts.healthAddr);
-  const server = Deno.serve({
-    hostname,
-    port,
-    signal: stop.signal,
-    onListen: (a) => log.info("health server listening", { addr: `${a.hostname}:${a.port}` }),
-  }, app.fetch);
 
   log.info("starting", {
     namespace: opts.allNamespaces ? "*" : namespace,
@@ -186,18 +151,92 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
     deniedServers: [...(opts.deniedServers ?? []), ...policy.defaults.map((d) => `${d.text} (default)`)],
   });
   controller.start();
-  if (elector) leaderLoop = elector.run(stop.signal);
+  const leaderLoop = elector ? elector.run(lifetime.signal) : Promise.resolve();
 
-  await new Promise<void>((resolve) => {
-    if (stop.signal.aborted) resolve();
-    else stop.signal.addEventListener("abort", () => resolve(), { once: true });
-  });
+  await lifetime.stopped;
   log.info("shutting down");
-  clearInterval(ticker);
   await controller.stop();
   await leaderLoop;
-  await server.finished;
-  for (const s of signals) Deno.removeSignalListener(s, onSignal);
-  globalThis.removeEventListener("unhandledrejection", onRejection);
+  await health.stop();
+  lifetime.release();
   log.info("stopped");
+}
+
+/**
+ * Aborts on SIGTERM, SIGINT or `signal`; meanwhile a stray rejection from a library (e.g. a failing exec
+ * credential plugin) is logged instead of killing a long-running controller.
+ */
+function stopOnSignals(log: Logger, signal?: AbortSignal) {
+  const onRejection = (e: PromiseRejectionEvent) => {
+    e.preventDefault();
+    log.error("unhandled rejection", {
+      error: e.reason instanceof Error ? e.reason.message : String(e.reason),
+    });
+  };
+  globalThis.addEventListener("unhandledrejection", onRejection);
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  const signals: Deno.Signal[] = ["SIGTERM", "SIGINT"];
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
+  signal?.addEventListener("abort", onSignal, { once: true });
+  if (signal?.aborted) stop.abort();
+  return {
+    signal: stop.signal,
+    stopped: new Promise<void>((resolve) => {
+      if (stop.signal.aborted) resolve();
+      else stop.signal.addEventListener("abort", () => resolve(), { once: true });
+    }),
+    release() {
+      for (const s of signals) Deno.removeSignalListener(s, onSignal);
+      globalThis.removeEventListener("unhandledrejection", onRejection);
+    },
+  };
+}
+
+/** Leader election on the Lease `--lease-name` (renew deadline 2/3 and retry period 2/15 of the duration). */
+function leaderElector(
+  opts: ServeOptions,
+  d: { kube: ClusterClient; namespace: string; identity: string; clock: Clock; log: Logger },
+  onStartedLeading: () => void,
+): LeaderElector {
+  const leaseDurationMs = opts.leaseDuration ?? 15_000;
+  return new LeaderElector({
+    ...d,
+    name: opts.leaseName ?? "ksit-controller",
+    leaseDurationMs,
+    renewDeadlineMs: Math.round(leaseDurationMs * 2 / 3),
+    retryPeriodMs: Math.max(200, Math.round(leaseDurationMs * 2 / 15)),
+    onStartedLeading,
+    onStoppedLeading: () => {},
+  });
+}
+
+/** /healthz, /readyz, /metrics (controller/app.ts) on `addr`, with the loop's heartbeat ticking each second. */
+function startHealthServer(
+  addr: string,
+  signal: AbortSignal,
+  s: { clock: Clock; metrics: ControllerMetrics; log: Logger; synced: () => boolean; leader: () => boolean },
+) {
+  let heartbeat = s.clock.now();
+  const ticker = setInterval(() => (heartbeat = s.clock.now()), 1000);
+  const app = createApp({
+    clock: s.clock,
+    metrics: s.metrics,
+    heartbeat: () => heartbeat,
+    synced: s.synced,
+    leader: s.leader,
+  });
+  const { hostname, port } = parseAddr(addr);
+  const server = Deno.serve({
+    hostname,
+    port,
+    signal,
+    onListen: (a) => s.log.info("health server listening", { addr: `${a.hostname}:${a.port}` }),
+  }, app.fetch);
+  return {
+    async stop() {
+      clearInterval(ticker);
+      await server.finished;
+    },
+  };
 }

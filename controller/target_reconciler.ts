@@ -20,6 +20,7 @@ import type { Reconciled } from "./reconciled.ts";
 import { rfc3339 } from "./status.ts";
 import type { StatusWriter } from "./status_writer.ts";
 import {
+  type Connection,
   type ConnectOptions,
   nextProbe,
   probe,
@@ -52,14 +53,7 @@ export class TargetReconciler {
     const { namespace, name } = key;
     const targetKey = keyString(key);
     const cached = this.d.targets.get(name, namespace);
-    if (!cached) {
-      this.d.status.forget("integrationtargets", key);
-      await this.d.connections.remove(targetKey);
-      this.d.observer.forgetTarget(targetKey);
-      this.d.metrics.targetReachable.removeMatching({ namespace, name });
-      this.d.enqueueIntegrations();
-      return { gone: true };
-    }
+    if (!cached) return await this.gone(key);
     const t = this.d.status.fresh("integrationtargets", key, cached);
     const { conn, created } = this.d.connections.obtain(targetKey, t.spec.clusterName);
     const before = stateKey(conn.state.ready, conn.state.reason, conn.state.message, conn.gen);
@@ -75,18 +69,8 @@ export class TargetReconciler {
       this.d.observer.forgetTarget(targetKey, conn.gen);
       await oldClient.close();
     }
-    let requeue = 60_000; // Secret problems: the Secret informer enqueues on change
-    if (conn.client) {
-      const now = () => this.d.clock.now();
-      const heartbeatLate = conn.heartbeat?.late(now()) ?? false;
-      const next = nextProbe(conn, now());
-      if (next.probe) {
-        await probe(conn, next.probe, now(), options);
-        // the server answered although its heartbeat was silent: that watch may be dead, open a fresh one
-        if (next.probe === "liveness" && conn.state.ready && heartbeatLate) conn.heartbeat?.restart();
-      }
-      requeue = Math.max(200, nextProbe(conn, now()).waitMs ?? 1_000);
-    }
+    // Secret problems: the Secret informer enqueues on change
+    const requeue = conn.client ? await this.probeDue(conn) : 60_000;
     conn.checked = true;
     const state = conn.state;
     if (state.ready && !wasReady && !created) this.d.observer.targetBack(targetKey, conn.gen);
@@ -114,6 +98,30 @@ export class TargetReconciler {
       if (w && "waitMs" in w) return { requeueAfter: Math.min(requeue, w.waitMs) };
     }
     return { requeueAfter: requeue };
+  }
+
+  /** The probe that is due on `conn`, if any; returns when the next one is (ms). */
+  async probeDue(conn: Connection): Promise<number> {
+    const now = () => this.d.clock.now();
+    const heartbeatLate = conn.heartbeat?.late(now()) ?? false;
+    const next = nextProbe(conn, now());
+    if (next.probe) {
+      await probe(conn, next.probe, now(), this.d.connectOptions);
+      // the server answered although its heartbeat was silent: that watch may be dead, open a fresh one
+      if (next.probe === "liveness" && conn.state.ready && heartbeatLate) conn.heartbeat?.restart();
+    }
+    return Math.max(200, nextProbe(conn, now()).waitMs ?? 1_000);
+  }
+
+  /** The target was deleted: its connection, caches, status memory and metrics go; Integrations re-select. */
+  private async gone(key: ObjectKey): Promise<Reconciled> {
+    const targetKey = keyString(key);
+    this.d.status.forget("integrationtargets", key);
+    await this.d.connections.remove(targetKey);
+    this.d.observer.forgetTarget(targetKey);
+    this.d.metrics.targetReachable.removeMatching(key);
+    this.d.enqueueIntegrations();
+    return { gone: true };
   }
 }
 

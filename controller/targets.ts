@@ -136,35 +136,9 @@ export async function refreshConnection(
     conn.fingerprint = fingerprint; // don't re-parse until the Secret changes
     return r;
   };
-  if (data.length > MAX_SECRET_VALUE) {
-    return refuse(
-      "InvalidKubeconfig",
-      `${source}: ${
-        Math.round(data.length * 3 / 4 / 1024)
-      } KiB is too large for a kubeconfig (at most 256 KiB)`,
-    );
-  }
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(decodeBase64(data));
-  } catch {
-    return refuse("InvalidKubeconfig", `${source}: not a kubeconfig (not base64-encoded UTF-8 text)`);
-  }
-  let client: ClusterClient;
-  try {
-    const kc = parseKubeconfig(text, { source, allowExecAuth: opts.allowExecAuth });
-    const denied = await policyRefusal(kc.getCurrentCluster()!, opts);
-    if (denied) return refuse("ServerNotAllowed", `${source}: ${denied}`);
-    client = new ClusterClient(kc, {
-      target: conn.targetKey,
-      timeoutMs: opts.timeoutMs,
-      countRequest: (verb, code) => opts.metrics.apiRequests.inc({ target: conn.targetKey, verb, code }),
-      global: opts.global,
-    });
-  } catch (e) {
-    if (e instanceof KubeconfigError) return refuse(e.reason, e.message);
-    return refuse("InvalidKubeconfig", `${source}: not a usable kubeconfig`);
-  }
+  const built = await buildClient(conn.targetKey, data, source, opts);
+  if ("reason" in built) return refuse(built.reason, built.message);
+  const client = built.client;
   conn.client = client;
   conn.fingerprint = fingerprint;
   conn.gen++;
@@ -178,6 +152,50 @@ export async function refreshConnection(
   conn.quietProbes = 0;
   conn.failedProbes = 0;
   return true;
+}
+
+/**
+ * A client from a Secret's (base64) kubeconfig, or why not: bounded size, UTF-8 text, the Secret rules of
+ * kube/kubeconfig.ts, and the server policy.
+ */
+async function buildClient(
+  targetKey: string,
+  data: string,
+  source: string,
+  opts: ConnectOptions,
+): Promise<{ client: ClusterClient } | { reason: TargetReason; message: string }> {
+  if (data.length > MAX_SECRET_VALUE) {
+    const kib = Math.round(data.length * 3 / 4 / 1024);
+    return {
+      reason: "InvalidKubeconfig",
+      message: `${source}: ${kib} KiB is too large for a kubeconfig (at most 256 KiB)`,
+    };
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(decodeBase64(data));
+  } catch {
+    return {
+      reason: "InvalidKubeconfig",
+      message: `${source}: not a kubeconfig (not base64-encoded UTF-8 text)`,
+    };
+  }
+  try {
+    const kc = parseKubeconfig(text, { source, allowExecAuth: opts.allowExecAuth });
+    const denied = await policyRefusal(kc.getCurrentCluster()!, opts);
+    if (denied) return { reason: "ServerNotAllowed", message: `${source}: ${denied}` };
+    return {
+      client: new ClusterClient(kc, {
+        target: targetKey,
+        timeoutMs: opts.timeoutMs,
+        countRequest: (verb, code) => opts.metrics.apiRequests.inc({ target: targetKey, verb, code }),
+        global: opts.global,
+      }),
+    };
+  } catch (e) {
+    if (e instanceof KubeconfigError) return { reason: e.reason, message: e.message };
+    return { reason: "InvalidKubeconfig", message: `${source}: not a usable kubeconfig` };
+  }
 }
 
 async function policyRefusal(

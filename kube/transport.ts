@@ -305,6 +305,10 @@ export class DenoWatch {
     transportOf(kc);
   }
 
+  /**
+   * client-node's Watch.watch: long because the request, the inactivity timer, the status check and the
+   * bounded line reader share one `finish` that must run exactly once.
+   */
   async watch(
     path: string,
     queryParams: Record<string, string | number | boolean | undefined>,
