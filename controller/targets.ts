@@ -1,7 +1,7 @@
 /**
  * IntegrationTargets: Secret → kubeconfig → connection (a ClusterClient), probed. The connection is rebuilt when
  * the Secret's content changes and dropped when the Secret goes away. The target's Ready condition says why a
- * cluster cannot be checked (DESIGN.md reasons, api/types.ts TARGET_REASONS).
+ * cluster cannot be checked (api/types.ts TARGET_REASONS; docs/architecture.md).
  *
  * Probes (all with short deadlines, bodies bounded and never quoted):
  * - `GET /version` when the connection is built and every `VERSION_PROBE_MS`: the server answers like a
