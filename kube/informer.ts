@@ -2,11 +2,12 @@
  * A list+watch cache of one resource in one namespace, on client-node's ListWatch (which relists on
  * `410 Gone` and reconnects after timeouts). What it adds: it knows whether its watch is established,
  * restarts itself with backoff + jitter after errors (ListWatch stops on them), can be restarted from scratch
- * (fresh list) when a cluster is known to be back, and counts watch requests.
+ * (fresh list) when a cluster is known to be back, counts watch requests, keeps only a projection of each
+ * object when asked, and closes every watch it opened, whatever path ended it (tests/watch_leak_test.ts).
  *
  * Why `restart()`: a watch on a server that hung or was black-holed gets no byte and no error until its
- * inactivity timeout (kube/transport.ts DenoWatch, 90 s), so the owner restarts informers at once when a probe
- * shows that the cluster was unreachable and is back. Used by `serve` (control plane and workload caches) and
+ * timeout (`timeoutSeconds` + 60 s, kube/transport.ts DenoWatch), so the owner restarts informers at once when a
+ * probe shows that the cluster was unreachable and is back. Used by `serve` (control plane and workload caches) and
  * by `kubectl ksit status --watch`.
  */
 import { type KubernetesObject, ListWatch, type Watch } from "@kubernetes/client-node";
@@ -15,11 +16,23 @@ import { errorCode, errorDetail, errorMessage } from "./errors.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import type { Logger } from "../util/log.ts";
 import { backoffDelay } from "../util/backoff.ts";
+import { sleep } from "../util/sleep.ts";
 
 export type ChangeType = "add" | "update" | "delete";
 
 /** A watch open at least this long counts as working again (its end resets the retry backoff). */
 const STABLE_WATCH_MS = 10_000;
+
+/**
+ * How long each watch asks the server to keep it open (`timeoutSeconds`): 15–30 min, random per request so
+ * that watches opened together do not all end together (client-go's reflector asks 5–10 min; kube-apiserver
+ * picks 30–60 min for a watch that does not say). The server ends the watch cleanly then and the informer
+ * watches on from its resourceVersion. A watch that must not wait for the server's timeout (no byte at all
+ * while the cluster is gone) is restarted by the owner's heartbeat and liveness probe, not by this timeout.
+ */
+export function watchTimeoutSeconds(random: () => number = Math.random): number {
+  return 900 + Math.floor(random() * 900);
+}
 
 /** What an informer needs of an object (client-node models and our CRD types alike). */
 export interface ObjectLike {
@@ -43,6 +56,10 @@ export interface InformerOptions<T extends ObjectLike> {
   warnOnError?: boolean;
   /** Time of `disconnectedSince` (default: the system clock). */
   clock?: Clock;
+  /** Stores this instead of each listed or watched object (checks/projection.ts: what the judges read). */
+  project?: (obj: T) => T;
+  /** `timeoutSeconds` of each watch request (default `watchTimeoutSeconds()`). */
+  watchTimeoutSeconds?: () => number;
 }
 
 export class Informer<T extends ObjectLike> {
@@ -55,6 +72,8 @@ export class Informer<T extends ObjectLike> {
   lastError: unknown;
   private failures = 0;
   private stopped = true;
+  /** The last watch that ended had been open for STABLE_WATCH_MS or more. */
+  private lastWatchLived = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lw: ListWatch<KubernetesObject>;
 
@@ -68,13 +87,22 @@ export class Informer<T extends ObjectLike> {
 
   private makeListWatch(): ListWatch<KubernetesObject> {
     const opts = this.opts;
+    const project = opts.project;
     // deno-lint-ignore no-explicit-any
-    const list = async (): Promise<any> => await opts.client.call("list", opts.list);
+    const list = async (): Promise<any> => {
+      const l = await opts.client.call("list", opts.list);
+      return project ? { metadata: l.metadata, items: l.items.map(project) } : l;
+    };
     const lw: ListWatch<KubernetesObject> = new ListWatch<KubernetesObject>(
       opts.path,
       this.trackedWatch((): ListWatch<KubernetesObject> => lw),
       list,
       false,
+      undefined,
+      undefined,
+      // ListWatch waits 1 s, 2 s, … 30 s before each re-watch after a watch without events: none after a
+      // watch that lived (the server ended it at its timeout), its delay after one that ended at once
+      { delayFn: (ms: number) => this.lastWatchLived ? Promise.resolve() : sleep(ms) },
     );
     const current = () => lw === this.lw && !this.stopped;
     lw.on("add", (o: KubernetesObject) => current() && opts.onChange("add", o as T));
@@ -167,18 +195,32 @@ export class Informer<T extends ObjectLike> {
       ): Promise<AbortController> => {
         let ended = false;
         let openedAt = 0;
+        // ListWatch lists and then watches even when it was stopped meanwhile, and stores the watch's
+        // controller only once the watch is open (too late for a stop() that came during the request): a
+        // list+watch that is no longer current opens nothing, and a watch it opened anyway is aborted here
+        if (!current()) {
+          const none = new AbortController();
+          none.abort();
+          return none;
+        }
         // ListWatch calls watch() right after a successful list: the cache is complete now
         const wasSynced = this.synced;
-        if (current()) this.synced = true;
+        this.synced = true;
+        const timeoutSeconds = (this.opts.watchTimeoutSeconds ?? watchTimeoutSeconds)();
+        const project = this.opts.project;
         const ctl = await inner.watch(
           path,
-          { ...queryParams, allowWatchBookmarks: true },
-          callback,
+          { ...queryParams, allowWatchBookmarks: true, timeoutSeconds },
+          project
+            ? (phase: string, obj: unknown, watchObj?: unknown) =>
+              callback(phase, projectEvent(phase, obj, project), watchObj)
+            : callback,
           (err) => {
             ended = true;
             // only a watch that lived a while resets the backoff: one that a server breaks right after
             // opening it (a huge event, a proxy cutting streams) is retried with growing delays
-            if (openedAt && this.clock.now() - openedAt >= STABLE_WATCH_MS) this.failures = 0;
+            this.lastWatchLived = openedAt > 0 && this.clock.now() - openedAt >= STABLE_WATCH_MS;
+            if (this.lastWatchLived) this.failures = 0;
             if (current() && this.established) {
               this.established = false;
               this.disconnectedSince = this.clock.now();
@@ -191,7 +233,11 @@ export class Informer<T extends ObjectLike> {
             done(err);
           },
         );
-        if (!ended && current()) {
+        if (!current()) {
+          ctl.abort();
+          return ctl;
+        }
+        if (!ended) {
           client.count("watch", "2xx");
           const changed = !this.established || !wasSynced;
           this.established = true;
@@ -204,4 +250,9 @@ export class Informer<T extends ObjectLike> {
       },
     } as unknown as Watch;
   }
+}
+
+/** Watch events of objects are projected; BOOKMARK and ERROR events (no object) pass as they are. */
+function projectEvent<T>(phase: string, obj: unknown, project: (o: T) => T): unknown {
+  return phase === "ADDED" || phase === "MODIFIED" || phase === "DELETED" ? project(obj as T) : obj;
 }
