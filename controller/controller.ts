@@ -13,7 +13,7 @@
  * - "" events: create, patch   (events.ts)
  * - coordination.k8s.io leases: create; get, update by name   (leader.ts; files/leader-election-rbac.yaml)
  */
-import { CoreV1Api, CustomObjectsApi, type V1Secret, VersionApi } from "@kubernetes/client-node";
+import { CoreV1Api, CustomObjectsApi, VersionApi } from "@kubernetes/client-node";
 import { GROUP, VERSION } from "../api/schema.ts";
 import type { Integration, IntegrationTarget } from "../api/types.ts";
 import type { ClusterClient } from "../kube/client.ts";
@@ -33,7 +33,7 @@ import { SpecOrLabelsChanged } from "./predicates.ts";
 import type { ServerPolicy } from "./server_policy.ts";
 import { StatusWriter } from "./status_writer.ts";
 import { TargetReconciler } from "./target_reconciler.ts";
-import { secretRef } from "./targets.ts";
+import { type CachedSecret, projectSecret, secretRef } from "./targets.ts";
 import { CachePool } from "./workload_cache.ts";
 import { runWorkers, WorkQueue } from "./workqueue.ts";
 
@@ -77,7 +77,7 @@ const QUEUE_BACKOFF = { baseDelayMs: 250, maxDelayMs: 30_000 };
 export class Controller {
   readonly integrations: Informer<Integration>;
   readonly targets: Informer<IntegrationTarget>;
-  readonly secrets: Informer<V1Secret>;
+  readonly secrets: Informer<CachedSecret>;
   private readonly integrationQueue = new WorkQueue(QUEUE_BACKOFF);
   private readonly targetQueue = new WorkQueue(QUEUE_BACKOFF);
   private readonly connections: Connections;
@@ -104,7 +104,7 @@ export class Controller {
       opts.allNamespaces
         ? custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural })
         : custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural });
-    const common = { client: kube, log, clock, maxBackoffMs: 5_000, warnOnError: true };
+    const common = { client: kube, log, clock, maxBackoffMs: 5_000, warnOnError: true, project: slim };
     this.integrations = new Informer<Integration>({
       ...common,
       name: `integrations ${ns}`,
@@ -126,8 +126,9 @@ export class Controller {
       },
     });
     const labelSelector = opts.secretSelector || undefined;
-    this.secrets = new Informer<V1Secret>({
+    this.secrets = new Informer<CachedSecret>({
       ...common,
+      project: projectSecret, // only the values a kubeconfig can be
       name: `secrets ${ns}`,
       path: `/api/v1${scope}/secrets${
         labelSelector ? `?labelSelector=${encodeURIComponent(labelSelector)}` : ""
@@ -306,4 +307,14 @@ export class Controller {
       this.probing = false;
     }
   }
+}
+
+/**
+ * Integrations and IntegrationTargets as cached: without `managedFields` and annotations (kubectl's
+ * last-applied-configuration alone doubles an object), which nothing here reads.
+ */
+function slim<T extends { metadata?: object }>(o: T): T {
+  if (!o.metadata) return o;
+  const { managedFields: _m, annotations: _a, ...metadata } = o.metadata as Record<string, unknown>;
+  return { ...o, metadata };
 }

@@ -9,7 +9,6 @@
  */
 import type { IntegrationTarget, TargetReason } from "../api/types.ts";
 import type { Informer } from "../kube/informer.ts";
-import type { V1Secret } from "@kubernetes/client-node";
 import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/log.ts";
 import type { Connections } from "./connections.ts";
@@ -20,6 +19,7 @@ import type { Reconciled } from "./reconciled.ts";
 import { rfc3339 } from "./status.ts";
 import type { StatusWriter } from "./status_writer.ts";
 import {
+  type CachedSecret,
   type Connection,
   type ConnectOptions,
   nextProbe,
@@ -31,7 +31,7 @@ import {
 
 export interface TargetReconcilerDeps {
   targets: Informer<IntegrationTarget>;
-  secrets: Informer<V1Secret>;
+  secrets: Informer<CachedSecret>;
   connections: Connections;
   observer: Observer;
   status: StatusWriter;

@@ -93,6 +93,58 @@ export const LIVENESS_TIMEOUT_MS = 2_500;
 /** Base64 text of a Secret's value is at most this long (4/3 of the kubeconfig bound, plus line breaks). */
 const MAX_SECRET_VALUE = Math.ceil(256 * 1024 * 4 / 3) + 8 * 1024;
 
+function tooLarge(source: string, base64Length: number): string {
+  const kib = Math.round(base64Length * 3 / 4 / 1024);
+  return `${source}: ${kib} KiB is too large for a kubeconfig (at most 256 KiB)`;
+}
+
+/**
+ * Secret types that never hold a kubeconfig: their data is not kept (a namespace's Helm release Secrets alone
+ * can be megabytes). A kubeconfig Secret is Opaque or of a type of its own (Cluster API
+ * `cluster.x-k8s.io/secret`).
+ */
+const NOT_KUBECONFIG_TYPES = new Set([
+  "helm.sh/release.v1",
+  "kubernetes.io/service-account-token",
+  "kubernetes.io/dockercfg",
+  "kubernetes.io/dockerconfigjson",
+  "kubernetes.io/basic-auth",
+  "kubernetes.io/ssh-auth",
+  "kubernetes.io/tls",
+  "bootstrap.kubernetes.io/token",
+]);
+
+/** What the Secret cache keeps of a Secret: its identity, type, and values small enough to be a kubeconfig. */
+export interface CachedSecret extends V1Secret {
+  /** Keys whose value was not kept: too long (their base64 length), or a type that holds no kubeconfig (0). */
+  dropped?: Record<string, number>;
+}
+
+/**
+ * The Secret informer's projection: metadata without annotations and managedFields, and the values of
+ * NOT_KUBECONFIG_TYPES or longer than MAX_SECRET_VALUE replaced by their length in `dropped` (so that the error
+ * still says why).
+ */
+export function projectSecret(secret: V1Secret): CachedSecret {
+  const m = secret.metadata ?? {};
+  const out: CachedSecret = {
+    metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion },
+    type: secret.type,
+  };
+  if (m.labels) out.metadata!.labels = m.labels;
+  const data: Record<string, string> = {};
+  const dropped: Record<string, number> = {};
+  const typeDropped = NOT_KUBECONFIG_TYPES.has(secret.type ?? "");
+  for (const [k, v] of Object.entries(secret.data ?? {})) {
+    if (typeDropped) dropped[k] = 0;
+    else if (v.length > MAX_SECRET_VALUE) dropped[k] = v.length;
+    else data[k] = v;
+  }
+  if (secret.data) out.data = data;
+  if (Object.keys(dropped).length) out.dropped = dropped;
+  return out;
+}
+
 /**
  * Brings `conn` in line with the Secret: parses the kubeconfig under the Secret rules and the server policy,
  * and rebuilds or drops the client. Does not contact the cluster. Returns true when the client changed (new
@@ -101,7 +153,7 @@ const MAX_SECRET_VALUE = Math.ceil(256 * 1024 * 4 / 3) + 8 * 1024;
 export async function refreshConnection(
   conn: Connection,
   target: IntegrationTarget,
-  secret: V1Secret | undefined,
+  secret: CachedSecret | undefined,
   opts: ConnectOptions,
 ): Promise<boolean> {
   const ns = target.metadata.namespace ?? "";
@@ -127,7 +179,10 @@ export async function refreshConnection(
     );
   }
   const data = secret.data?.[ref.key];
-  if (data === undefined) return drop("InvalidKubeconfig", `${source}: the Secret has no key ${ref.key}`);
+  const dropped = secret.dropped?.[ref.key];
+  if (data === undefined && dropped === undefined) {
+    return drop("InvalidKubeconfig", `${source}: the Secret has no key ${ref.key}`);
+  }
   const fingerprint =
     `${secret.metadata?.uid}/${secret.metadata?.resourceVersion}/${ref.key}/${target.spec.clusterName}`;
   if (fingerprint === conn.fingerprint) return false;
@@ -136,7 +191,15 @@ export async function refreshConnection(
     conn.fingerprint = fingerprint; // don't re-parse until the Secret changes
     return r;
   };
-  const built = await buildClient(conn.targetKey, data, source, opts);
+  if (dropped !== undefined) {
+    return refuse(
+      "InvalidKubeconfig",
+      dropped === 0
+        ? `${source}: a Secret of type ${secret.type} does not hold a kubeconfig; use an Opaque Secret`
+        : tooLarge(source, dropped),
+    );
+  }
+  const built = await buildClient(conn.targetKey, data!, source, opts);
   if ("reason" in built) return refuse(built.reason, built.message);
   const client = built.client;
   conn.client = client;
@@ -165,11 +228,7 @@ async function buildClient(
   opts: ConnectOptions,
 ): Promise<{ client: ClusterClient } | { reason: TargetReason; message: string }> {
   if (data.length > MAX_SECRET_VALUE) {
-    const kib = Math.round(data.length * 3 / 4 / 1024);
-    return {
-      reason: "InvalidKubeconfig",
-      message: `${source}: ${kib} KiB is too large for a kubeconfig (at most 256 KiB)`,
-    };
+    return { reason: "InvalidKubeconfig", message: tooLarge(source, data.length) };
   }
   let text: string;
   try {

@@ -15,6 +15,12 @@ import {
   type V1StatefulSet,
 } from "@kubernetes/client-node";
 import type { Snapshot } from "../checks/snapshot.ts";
+import {
+  projectDaemonSet,
+  projectDeployment,
+  projectEndpointSlice,
+  projectStatefulSet,
+} from "../checks/projection.ts";
 import { Informer, type ObjectLike } from "../kube/informer.ts";
 import type { ClusterClient } from "../kube/client.ts";
 import { clusterReason, errorMessage } from "../kube/errors.ts";
@@ -62,11 +68,13 @@ export class WorkloadCache {
       "deployments",
       `/apis/apps/v1/namespaces/${namespace}/deployments`,
       () => apps.listNamespacedDeployment({ namespace }),
+      projectDeployment,
     );
     this.statefulSets = this.informer<V1StatefulSet>(
       "statefulsets",
       `/apis/apps/v1/namespaces/${namespace}/statefulsets`,
       () => apps.listNamespacedStatefulSet({ namespace }),
+      projectStatefulSet,
     );
   }
 
@@ -74,12 +82,15 @@ export class WorkloadCache {
     resource: string,
     path: string,
     list: () => Promise<{ items: T[] }>,
+    project: (o: T) => T,
   ): Informer<T> {
+    // the cache keeps what the judges read (checks/projection.ts), not whole objects
     const inf = new Informer<T>({
       name: `${resource} ${this.key}`,
       client: this.client,
       path,
       list,
+      project,
       onChange: () => this.notify(this, "change"),
       onState: () => this.notify(this, "state"),
       log: this.log,
@@ -98,6 +109,7 @@ export class WorkloadCache {
       "endpointslices",
       `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`,
       () => disc.listNamespacedEndpointSlice({ namespace }),
+      projectEndpointSlice,
     );
   }
 
@@ -110,6 +122,7 @@ export class WorkloadCache {
       "daemonsets",
       `/apis/apps/v1/namespaces/${namespace}/daemonsets`,
       () => apps.listNamespacedDaemonSet({ namespace }),
+      projectDaemonSet,
     );
   }
 
