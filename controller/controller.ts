@@ -31,6 +31,7 @@ import type {
 } from "../api/types.ts";
 import { INTEGRATION_PHASES } from "../api/schema.ts";
 import { judgeCluster, unknownCluster } from "../checks/judge.ts";
+import { CLUSTER_REASONS, EVENT_REASONS } from "../checks/reasons.ts";
 import { boundStatus, rollUp } from "../checks/rollup.ts";
 import { type ToolNamespaces, toolNamespaces } from "../checks/namespace.ts";
 import { needsDaemonSets, needsEndpoints } from "../checks/tools.ts";
@@ -533,7 +534,7 @@ export class Controller {
         if (!sel.target) {
           clusters.push(unknownCluster(
             sel.name,
-            "TargetNotFound",
+            CLUSTER_REASONS.TargetNotFound,
             `no IntegrationTarget with clusterName or name ${sel.name} in namespace ${namespace}`,
           ));
           continue;
@@ -662,7 +663,7 @@ export class Controller {
       await this.deps.events.record(
         obj,
         "Warning",
-        "StatusWriteFailed",
+        EVENT_REASONS.StatusWriteFailed,
         `the status could not be written (HTTP ${code}: ${why}); wrote a summary without per-cluster details`,
       );
       const summary: IntegrationStatus = {
