@@ -164,6 +164,15 @@ export function categories(): Category[] {
   ];
 }
 
+/** Every command of docs/troubleshooting.md's generated parts, in the order of the page. */
+export function documentedCommands(): Command[] {
+  return [
+    ...FIRST_LOOK.map((f) => f.command),
+    ...CONTROLLER_PROBLEMS.flatMap((p) => p.doc.confirm ?? []),
+    ...categories().flatMap((c) => c.entries.flatMap((e) => e.doc.confirm ?? [])),
+  ];
+}
+
 export function commandText(c: Command): string {
   return typeof c === "string" ? c : c.sh;
 }
