@@ -353,8 +353,9 @@ export function renderOverrides(): string {
     name: "A component of the tool's table (below) to change, or a new name to add a component.",
     kind: "The workload kind to look for (`Service`: its EndpointSlices). Default: the table's, or " +
       "`Deployment` for a new component.",
-    required: "`true`: unhealthy or missing fails the cluster; `false`: it only degrades it. Replaces the " +
-      'table\'s (and its "required when installed").',
+    required:
+      "`true`: unhealthy or missing fails the cluster; `false`: unhealthy degrades it, missing is only " +
+      'listed. Replaces the table\'s (and its "required when installed").',
     ignore: "`true`: not judged at all.",
     workloadName: "Match exactly this workload name (with `selector`: both must match).",
     selector: "Match workloads with these labels (`matchLabels` / `matchExpressions`).",
