@@ -17,6 +17,7 @@ import type { ClusterClient } from "../kube/client.ts";
 import type { Logger } from "../util/log.ts";
 import type { Clock } from "../util/clock.ts";
 import { rfc3339 } from "./status.ts";
+import type { EventReason } from "../checks/reasons.ts";
 
 export interface EventTarget {
   apiVersion: string;
@@ -25,7 +26,8 @@ export interface EventTarget {
 }
 
 export interface EventRecorder {
-  record(obj: EventTarget, type: "Normal" | "Warning", reason: string, message: string): Promise<void>;
+  /** `reason`: one of checks/reasons.ts EVENT_REASONS (docs/troubleshooting.md documents each). */
+  record(obj: EventTarget, type: "Normal" | "Warning", reason: EventReason, message: string): Promise<void>;
 }
 
 export interface CorrelationOptions {

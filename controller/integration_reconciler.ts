@@ -17,6 +17,7 @@ import type {
 import { INTEGRATION_PHASES } from "../api/schema.ts";
 import { unknownCluster } from "../checks/judge.ts";
 import { toolNamespaces } from "../checks/namespace.ts";
+import { CLUSTER_REASONS } from "../checks/reasons.ts";
 import { boundStatus, rollUp } from "../checks/rollup.ts";
 import type { Informer } from "../kube/informer.ts";
 import type { Clock } from "../util/clock.ts";
@@ -123,7 +124,7 @@ export class IntegrationReconciler {
       if (!sel.target) {
         out.clusters.push(unknownCluster(
           sel.name,
-          "TargetNotFound",
+          CLUSTER_REASONS.TargetNotFound,
           `no IntegrationTarget with clusterName or name ${sel.name} in namespace ${obj.metadata.namespace}`,
         ));
         continue;

@@ -15,6 +15,7 @@ import type {
   IntegrationTarget,
   IntegrationTargetStatus,
 } from "../api/types.ts";
+import { EVENT_REASONS } from "../checks/reasons.ts";
 import type { ClusterClient } from "../kube/client.ts";
 import { errorCode, errorMessage } from "../kube/errors.ts";
 import type { Clock } from "../util/clock.ts";
@@ -125,7 +126,7 @@ export class StatusWriter {
       await this.deps.events.record(
         obj,
         "Warning",
-        "StatusWriteFailed",
+        EVENT_REASONS.StatusWriteFailed,
         `the status could not be written (HTTP ${code}: ${why}); wrote a summary without per-cluster details`,
       );
       const summary: IntegrationStatus = {

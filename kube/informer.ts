@@ -71,6 +71,8 @@ export class Informer<T extends ObjectLike> {
   disconnectedSince: number | undefined;
   lastError: unknown;
   private failures = 0;
+  /** This failure streak was logged as a warning (warnOnError); a watch that opens ends the streak. */
+  private warned = false;
   private stopped = true;
   /** The last watch that ended had been open for STABLE_WATCH_MS or more. */
   private lastWatchLived = false;
@@ -164,13 +166,23 @@ export class Informer<T extends ObjectLike> {
       baseDelayMs: 500,
       maxDelayMs: this.opts.maxBackoffMs ?? 10_000,
     });
-    this.opts.log.debug("watch failed; restarting", {
+    const code = errorCode(e);
+    const fields = {
       informer: this.opts.name,
-      code: errorCode(e),
+      code,
       error: errorMessage(e),
       detail: errorDetail(e),
       retryInMs: delay,
-    });
+    };
+    // an answer of the API server that will not go away by itself (a network failure is the control-plane
+    // probe's to report; 410 Gone is a normal relist): once per streak, with what to check
+    if (this.opts.warnOnError && !this.warned && code !== undefined && code !== 410) {
+      this.warned = true;
+      const { detail: _, ...words } = fields; // the raw detail stays at debug level
+      this.opts.log.warn("cannot list and watch; retrying", { ...words, hint: failureHint(code, this.opts) });
+    } else {
+      this.opts.log.debug("watch failed; restarting", fields);
+    }
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -244,6 +256,7 @@ export class Informer<T extends ObjectLike> {
           this.disconnectedSince = undefined;
           openedAt = this.clock.now();
           this.lastError = undefined;
+          this.warned = false;
           if (changed) this.opts.onState?.();
         }
         return ctl;
@@ -255,4 +268,27 @@ export class Informer<T extends ObjectLike> {
 /** Watch events of objects are projected; BOOKMARK and ERROR events (no object) pass as they are. */
 function projectEvent<T>(phase: string, obj: unknown, project: (o: T) => T): unknown {
   return phase === "ADDED" || phase === "MODIFIED" || phase === "DELETED" ? project(obj as T) : obj;
+}
+
+/**
+ * What to check when the API server refuses an informer's list or watch (docs/troubleshooting.md, "The
+ * controller").
+ */
+export function failureHint(code: number, o: { path: string }): string {
+  const resource = o.path.split("?")[0]!.split("/").pop() ?? "";
+  if (code === 404) {
+    return o.path.startsWith("/apis/ksit.io/")
+      ? "the KSIT CRDs are not installed: kubectl get crd integrations.ksit.io integrationtargets.ksit.io " +
+        "(install them with the Helm chart, or kubectl apply -f deploy/crds/)"
+      : `${resource}: not found on this API server`;
+  }
+  if (code === 403) {
+    const ns = /\/namespaces\/([^/]+)\//.exec(o.path)?.[1];
+    const where = ns ? ` -n ${ns}` : " -A";
+    return `RBAC: the controller's ServiceAccount may not list and watch ${resource}; check the Role and ` +
+      `RoleBinding of the Helm chart: kubectl auth can-i list ${resource}${where} ` +
+      `--as=system:serviceaccount:${ns ?? "<namespace>"}:<serviceaccount>`;
+  }
+  if (code === 401) return "the controller's credentials (ServiceAccount token) were not accepted";
+  return `HTTP ${code}`;
 }
