@@ -19,6 +19,14 @@ export const INTEGRATION_PHASES = [
 ] as const;
 export const COMPONENT_STATUSES = ["Healthy", "Degraded", "Unhealthy", "Missing"] as const;
 export const WORKLOAD_KINDS = ["Deployment", "StatefulSet", "DaemonSet", "Service"] as const;
+/**
+ * How the Secret of `spec.kubeconfigSecretRef` holds a cluster's credentials (kube/credentials.ts reads each
+ * under the same rules): a kubeconfig, an Argo CD cluster Secret, or a bearer token for the server of a
+ * ClusterProfile.
+ */
+export const CREDENTIAL_FORMATS = ["kubeconfig", "argocd", "token"] as const;
+/** The fleet inventories `serve` can make IntegrationTargets from (kube/inventory.ts). */
+export const INVENTORY_SOURCES = ["capi", "argocd", "clusterprofile"] as const;
 /** How many namespaces one Integration may name for its tool (each is a watch per kind on every target). */
 export const MAX_TOOL_NAMESPACES = 16;
 
@@ -121,13 +129,75 @@ export const integrationTargetSpecSchema = {
     kubeconfigSecretRef: {
       type: "object",
       description:
-        "Secret in the target's namespace holding the kubeconfig. Defaults to <clusterName>-kubeconfig.",
+        "The Secret holding the cluster's credentials, read in place (never copied). Defaults to " +
+        "<clusterName>-kubeconfig, key kubeconfig, in the target's namespace.",
       properties: {
         name: { type: "string", minLength: 1, maxLength: 253, pattern: DNS_SUBDOMAIN },
-        key: { type: "string", minLength: 1, maxLength: 253, default: "kubeconfig" },
+        namespace: {
+          type: "string",
+          minLength: 1,
+          maxLength: 63,
+          pattern: DNS_LABEL,
+          description:
+            "Default: the target's namespace. Another namespace only where serve reads Secrets for " +
+            "an inventory source (--inventory / --credentials-from); elsewhere the target is SecretNotFound.",
+        },
+        key: {
+          type: "string",
+          minLength: 1,
+          maxLength: 253,
+          description: "The Secret's key: default kubeconfig (format kubeconfig), token (format token); " +
+            "unused with format argocd (its fields name, server and config).",
+        },
+        format: {
+          type: "string",
+          enum: CREDENTIAL_FORMATS,
+          description: "kubeconfig (default): a kubeconfig; argocd: an Argo CD cluster Secret (server, " +
+            "config JSON); token: a bearer token alone, the server coming from spec.clusterProfileRef.",
+        },
+      },
+    },
+    clusterProfileRef: {
+      type: "object",
+      required: ["name"],
+      description:
+        "A ClusterProfile (multicluster.x-k8s.io) whose status.accessProviders give the server, CA " +
+        "and TLS settings; the credential comes from kubeconfigSecretRef (format token, or the user of a " +
+        "kubeconfig).",
+      properties: {
+        name: { type: "string", minLength: 1, maxLength: 253, pattern: DNS_SUBDOMAIN },
+        namespace: {
+          type: "string",
+          minLength: 1,
+          maxLength: 63,
+          pattern: DNS_LABEL,
+          description: "Default: the target's namespace.",
+        },
+        accessProvider: {
+          type: "string",
+          minLength: 1,
+          maxLength: 253,
+          description: "The access provider whose cluster to use. Default: the first one the profile lists.",
+        },
       },
     },
   },
+  "x-kubernetes-validations": [
+    {
+      rule: "has(self.clusterProfileRef) || !has(self.kubeconfigSecretRef) || " +
+        "!has(self.kubeconfigSecretRef.format) || self.kubeconfigSecretRef.format != 'token'",
+      message: "a token Secret names no server: set spec.clusterProfileRef",
+      fieldPath: ".kubeconfigSecretRef.format",
+      reason: "FieldValueInvalid",
+    },
+    {
+      rule: "!has(self.clusterProfileRef) || !has(self.kubeconfigSecretRef) || " +
+        "!has(self.kubeconfigSecretRef.format) || self.kubeconfigSecretRef.format != 'argocd'",
+      message: "an Argo CD cluster Secret names its own server: remove spec.clusterProfileRef",
+      fieldPath: ".clusterProfileRef",
+      reason: "FieldValueInvalid",
+    },
+  ],
 } as const;
 
 export const integrationTargetStatusSchema = {

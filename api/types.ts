@@ -6,6 +6,7 @@ import type {
   componentOverrideSchema,
   componentStatusSchema,
   conditionSchema,
+  CREDENTIAL_FORMATS,
   INTEGRATION_PHASES,
   integrationSpecSchema,
   integrationStatusSchema,
@@ -20,6 +21,7 @@ export type ToolType = typeof TOOL_TYPES[number];
 export type Phase = typeof INTEGRATION_PHASES[number];
 export type ComponentHealth = typeof COMPONENT_STATUSES[number];
 export type WorkloadKind = typeof WORKLOAD_KINDS[number];
+export type CredentialFormat = typeof CREDENTIAL_FORMATS[number];
 
 export type LabelSelector = FromSchema<typeof labelSelectorSchema>;
 export type Condition = FromSchema<typeof conditionSchema>;
@@ -42,6 +44,7 @@ export interface ObjectMeta {
   creationTimestamp?: string | Date;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
+  ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string }[];
 }
 
 export interface Integration {
@@ -64,7 +67,13 @@ export interface IntegrationTarget {
 export const TARGET_REASONS = [
   "Connected",
   "SecretNotFound",
+  /** The credential Secret's value is not usable (a kubeconfig, an Argo CD cluster config, a token). */
   "InvalidKubeconfig",
+  /** spec.clusterProfileRef names a ClusterProfile serve cannot see. */
+  "ClusterProfileNotFound",
+  /** The ClusterProfile gives no usable server: no access provider, not the one named, no server in it. */
+  "InvalidClusterProfile",
+  /** exec / auth-provider credentials (a kubeconfig's, an Argo CD cluster's) without `--allow-exec-auth`. */
   "ExecAuthNotAllowed",
   /** The Secret's kubeconfig references a file (a Secret's kubeconfig must be self-contained). */
   "FileReferenceNotAllowed",

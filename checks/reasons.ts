@@ -69,7 +69,9 @@ export const INTEGRATION_REASONS = {
 /**
  * Reasons of the Kubernetes Events `serve` records on an Integration: the phase it moved to (Warning on
  * Failed, Degraded, Unknown; Normal on NotInstalled), Recovered (Normal, back to Running), and
- * StatusWriteFailed (Warning: the API server refused the status, a summary was written instead).
+ * StatusWriteFailed (Warning: the API server refused the status, a summary was written instead); and on an
+ * IntegrationTarget: InventoryNameClash (Warning: an inventory entry asks for the target's name, which this
+ * target holds).
  */
 export const EVENT_REASONS = {
   Failed: "Failed",
@@ -78,5 +80,6 @@ export const EVENT_REASONS = {
   NotInstalled: "NotInstalled",
   Recovered: "Recovered",
   StatusWriteFailed: "StatusWriteFailed",
+  InventoryNameClash: "InventoryNameClash",
 } as const;
 export type EventReason = typeof EVENT_REASONS[keyof typeof EVENT_REASONS];

@@ -72,6 +72,14 @@ const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !
  * kube_transport.ts), or throws KubeconfigError.
  */
 export function parseKubeconfig(text: string, opts: ParseOptions): KubeConfig {
+  return buildKubeConfig(readContext(text, opts), opts);
+}
+
+/**
+ * The entries of one context of kubeconfig text (its current context, or `opts.context`), after the size,
+ * nesting and alias bounds; nothing in them is checked yet (`buildKubeConfig` does).
+ */
+export function readContext(text: string, opts: ParseOptions): ContextEntries {
   const doc = parseBounded(text, opts);
   const contextName = pickContext(doc, opts);
   const ctx = named(doc, "contexts", "context", contextName, opts.source);
@@ -85,14 +93,14 @@ export function parseKubeconfig(text: string, opts: ParseOptions): KubeConfig {
   }
   const rawCluster = named(doc, "clusters", "cluster", clusterName, opts.source);
   const rawUser = userName ? namedOrEmpty(doc, "users", "user", userName) : {};
-  return build({
+  return {
     name: contextName,
     clusterName,
     cluster: rawCluster,
     userName: userName || "user",
     user: rawUser,
     namespace: str(ctx.namespace),
-  }, opts);
+  };
 }
 
 /** One context's entries: what `parseKubeconfig` finds in the text, or what the CLI resolved from its files. */
@@ -114,14 +122,19 @@ export function kubeConfigForContext(
   ctx: ContextEntries,
   opts: { allowExecAuth?: boolean } = {},
 ): KubeConfig {
-  return build(ctx, {
+  return buildKubeConfig(ctx, {
     source: `context ${ctx.name}`,
     allowExecAuth: opts.allowExecAuth ?? true,
     allowFileReferences: true,
   });
 }
 
-function build(ctx: ContextEntries, opts: ParseOptions): KubeConfig {
+/**
+ * A KubeConfig of one context's entries under the rules of `opts`: only the fields read here reach
+ * client-node (file references refused unless allowed, exec and auth-provider unless allowed, no credentials
+ * to a plain http:// server). kube/credentials.ts builds entries from Argo CD cluster Secrets and tokens too.
+ */
+export function buildKubeConfig(ctx: ContextEntries, opts: ParseOptions): KubeConfig {
   const cluster = readCluster(ctx.clusterName, ctx.cluster, opts);
   const user = readUser(ctx.userName, ctx.user, opts);
   const server = new URL(cluster.server);

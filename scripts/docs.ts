@@ -145,7 +145,7 @@ export function categories(): Category[] {
       singular: "Event reason",
       where: "Kubernetes Events on an Integration, recorded only on transitions: `kubectl get events -n " +
         "ksit-system --field-selector involvedObject.name=<integration>`; `kubectl ksit describe` shows the " +
-        "recent ones.",
+        "recent ones. `InventoryNameClash` is recorded on an IntegrationTarget.",
       entries: simple("event", values(EVENT_REASONS), EVENT_REASON_DOCS),
     },
     {

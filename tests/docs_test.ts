@@ -80,6 +80,7 @@ Deno.test("docs: troubleshooting.md has a section for every reason, phase, statu
  */
 const INTERNAL: Record<string, string> = {
   FieldValueRequired: "a CEL validation reason of the API server (api/schema.ts), not KSIT's",
+  FieldValueInvalid: "a CEL validation reason of the API server (api/schema.ts), not KSIT's",
   Timeout: "kube/gather.ts GatherError reason, reported as ClusterUnreachable (kube/errors.ts clusterReason)",
   Aborted: "kube/gather.ts GatherError reason, reported as ClusterUnreachable (kube/errors.ts clusterReason)",
   Conflict: "kube/errors.ts FailureReason of an HTTP 409, retried, never reported",

@@ -391,13 +391,21 @@ export const TARGET_REASON_DOCS: Record<TargetReason, ReasonDoc> = {
   },
   SecretNotFound: {
     means:
-      "The target's kubeconfig Secret (`spec.kubeconfigSecretRef`, default `<clusterName>-kubeconfig`, " +
+      "The target's credential Secret (`spec.kubeconfigSecretRef`, default `<clusterName>-kubeconfig`, " +
       "key `kubeconfig`, in the target's namespace) is not there — or it is, but without the labels " +
-      "`serve --secret-selector` (chart `secrets.labelSelector`) asks for.",
+      "`serve --secret-selector` (chart `secrets.labelSelector`) asks for, or in a namespace `serve` does not " +
+      "read Secrets of (a Secret of another namespace is read only where an inventory source is: " +
+      "`--inventory` / `--credentials-from`, chart `inventories`). The message says which and what to do.",
     causes: [
       "The target was created by hand without its Secret, or the Secret was deleted.",
       "A selector is set and the Secret lacks its label (`kubectl ksit target add` sets " +
       "`ksit.io/kubeconfig=true`).",
+      "A Cluster API cluster whose control plane is not up yet: Cluster API writes `<cluster>-kubeconfig` " +
+      "then.",
+      "A ClusterProfile target whose token Secret (KEP-5339's secret reader convention: a Secret named after " +
+      "the cluster in KSIT's namespace, key `token`) was never stored.",
+      "A target imported from an inventory (`target import`) while `serve` runs without " +
+      "`--credentials-from <source>=<namespace>`.",
     ],
     confirm: [
       TARGET_MESSAGE,
@@ -416,9 +424,12 @@ export const TARGET_REASON_DOCS: Record<TargetReason, ReasonDoc> = {
   },
   InvalidKubeconfig: {
     means:
-      "The Secret's value is not a usable kubeconfig: the key is missing, it is not base64 UTF-8 text or " +
+      "The Secret's value is not usable credentials: the key is missing, it is not base64 UTF-8 text or " +
       "YAML, it is larger than 256 KiB or nested deeper than 32 levels, it has no context or its context names " +
-      "no cluster, or the server is not an http(s) URL. The message says which.",
+      "no cluster, or the server is not an http(s) URL; for an Argo CD cluster Secret, `server` or `config` " +
+      "is missing, `config` is not JSON or a field has the wrong type, or it is Argo CD's in-cluster entry " +
+      "without credentials of its own; for a token, it is empty or not one token. The message names the " +
+      "Secret and field.",
     confirm: [
       TARGET_MESSAGE,
       STORED_KUBECONFIG,
@@ -431,10 +442,15 @@ export const TARGET_REASON_DOCS: Record<TargetReason, ReasonDoc> = {
   },
   ExecAuthNotAllowed: {
     means:
-      "The kubeconfig authenticates with an `exec` plugin or an `auth-provider`, which `serve` refuses " +
+      "The kubeconfig authenticates with an `exec` plugin or an `auth-provider` (an Argo CD cluster Secret: " +
+      "`execProviderConfig` or `awsAuthConfig`), which `serve` refuses " +
       `unless started with \`--allow-exec-auth\` (chart \`serve.allowExecAuth\`): running a plugin named by a ` +
       `Secret runs code chosen by whoever can write Secrets. See ${SECURITY}.`,
-    causes: ["A cloud kubeconfig (EKS, GKE, AKS, OIDC login) stored as it is."],
+    causes: [
+      "A cloud kubeconfig (EKS, GKE, AKS, OIDC login) stored as it is.",
+      "An Argo CD cluster registered with IRSA / Pod Identity (`awsAuthConfig` runs Argo CD's own " +
+      "`argocd-k8s-auth`, which KSIT's image does not ship) or an exec plugin.",
+    ],
     confirm: [TARGET_MESSAGE],
     fix: [
       `Store a token of a read-only ServiceAccount instead: \`${RE_ADD}\`.`,
@@ -453,6 +469,40 @@ export const TARGET_REASON_DOCS: Record<TargetReason, ReasonDoc> = {
       `Secret (or store a token of a read-only ServiceAccount instead: \`${RE_ADD}\`).`,
       "By hand: store the output of `kubectl config view --minify --flatten --context <context>`.",
     ],
+  },
+  ClusterProfileNotFound: {
+    means:
+      "`spec.clusterProfileRef` names a ClusterProfile (multicluster.x-k8s.io) that `serve` does not see: it " +
+      "is gone (its target goes with it at the next inventory pass), the name is wrong, or `serve` reads no " +
+      "ClusterProfiles in its namespace (`--inventory clusterprofile=<namespace>` or `--credentials-from " +
+      "clusterprofile=<namespace>`, chart `inventories.clusterProfiles`).",
+    confirm: [
+      TARGET_MESSAGE,
+      {
+        sh: "kubectl get clusterprofiles.multicluster.x-k8s.io -A",
+        skip: "the quickstart has no ClusterProfile CRD",
+      },
+    ],
+    fix: [
+      "Point `serve` at the profiles' namespace: `helm upgrade ksit deploy/helm/ksit -n ksit-system " +
+      "--reuse-values --set inventories.clusterProfiles.enabled=true --set " +
+      "'inventories.clusterProfiles.namespaces={fleet}'`.",
+    ],
+  },
+  InvalidClusterProfile: {
+    means: "The ClusterProfile gives no server KSIT can use: it has no `status.accessProviders` (nor the " +
+      "deprecated `credentialProviders`) yet, not the access provider the target names, or that provider has " +
+      "no `cluster.server`. KSIT takes the server, CA and TLS settings from the access provider and the " +
+      "credential from a Secret.",
+    causes: ["The cluster manager has not published the cluster's access yet, or removed it."],
+    confirm: [
+      {
+        sh:
+          "kubectl get clusterprofile <target> -n <namespace> -o jsonpath='{.status.accessProviders}{\"\\n\"}'",
+        skip: "the quickstart has no ClusterProfile CRD",
+      },
+    ],
+    fix: ["Ask the cluster manager (OCM, the fleet tool) to publish the cluster's access providers."],
   },
   PlaintextCredentials: {
     means:
@@ -564,6 +614,23 @@ export const EVENT_REASON_DOCS: Record<EventReason, ReasonDoc> = {
     means:
       "Normal: the phase went back to `Running` from Failed, Degraded or Unknown. (The first judgement of " +
       "a healthy Integration records no Event.)",
+  },
+  InventoryNameClash: {
+    means:
+      "Warning, on an IntegrationTarget: an inventory entry (a Cluster API Cluster, an Argo CD cluster " +
+      "Secret, a ClusterProfile) asks for this target's name. A hand-written (or imported) target wins and is " +
+      "never touched; between two entries, the first by source (capi, argocd, clusterprofile) and then by " +
+      "namespace/name wins. The entry that lost gets no target (so Integrations do not judge that cluster); " +
+      'the gauge `ksit_inventory_targets{state="clash"}` counts such entries. Recorded once when the clash ' +
+      "starts.",
+    confirm: [
+      "kubectl get events -n ksit-system --field-selector reason=InventoryNameClash",
+      "kubectl get integrationtargets -n ksit-system -L ksit.io/source",
+    ],
+    fix: [
+      "Rename one of the clusters in its inventory, or delete the hand-written target to let the inventory " +
+      "maintain it (`kubectl delete integrationtarget <target> -n ksit-system`).",
+    ],
   },
   StatusWriteFailed: {
     means: "Warning: the API server refused the Integration's status (too large, or invalid): KSIT wrote a " +
