@@ -5,29 +5,79 @@
  */
 import { Option } from "@commander-js/extra-typings";
 import type { ServeOptions } from "../controller/serve.ts";
+import type { InventorySource } from "../api/labels.ts";
+import { INVENTORY_SOURCES } from "../api/schema.ts";
 import { type CommandDefinition, durationFlag, globalsOf, positiveInt } from "./command.ts";
 import { InvalidArgumentError } from "@commander-js/extra-typings";
 import { CliError } from "./errors.ts";
 import type { GlobalOptions } from "./io.ts";
 
+/** `--inventory` / `--credentials-from` values: namespaces per source. */
+export type SourceNamespaces = Partial<Record<InventorySource, string[]>>;
+
 /** The flags of `serve` (ServeOptions without what the global flags give). */
 export type ServeFlags =
   & Omit<
     ServeOptions,
-    "kubeconfig" | "context" | "namespace" | "allNamespaces" | "leaderElect" | "allowExecAuth"
+    "kubeconfig" | "context" | "namespace" | "allNamespaces" | "leaderElect" | "allowExecAuth" | "inventories"
   >
-  & { leaderElect?: boolean; allowExecAuth?: boolean };
+  & {
+    leaderElect?: boolean;
+    allowExecAuth?: boolean;
+    inventory?: SourceNamespaces;
+    credentialsFrom?: SourceNamespaces;
+  };
 
 export function serveOptions(g: GlobalOptions, f: ServeFlags): ServeOptions {
+  const { inventory, credentialsFrom, ...rest } = f;
+  const inventories = inventoryOptions(inventory ?? {}, credentialsFrom ?? {});
   return {
     ...(g.kubeconfig ? { kubeconfig: g.kubeconfig } : {}),
     ...(g.context ? { context: g.context } : {}),
     ...(g.namespace ? { namespace: g.namespace } : {}),
     ...(g.allNamespaces ? { allNamespaces: true } : {}),
-    ...f,
+    ...rest,
+    ...(Object.keys(inventories).length ? { inventories } : {}),
     leaderElect: f.leaderElect === true,
     allowExecAuth: f.allowExecAuth === true,
   };
+}
+
+/** Both flags merged per source: the namespaces of either, maintained (sync) when named by --inventory. */
+export function inventoryOptions(sync: SourceNamespaces, read: SourceNamespaces) {
+  const out: NonNullable<ServeOptions["inventories"]> = {};
+  for (const source of INVENTORY_SOURCES) {
+    const namespaces = [...new Set([...(sync[source] ?? []), ...(read[source] ?? [])])];
+    if (namespaces.length) out[source] = { namespaces, sync: (sync[source]?.length ?? 0) > 0 };
+  }
+  return out;
+}
+
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** `<source>=<namespace>[,<namespace>…]` (repeatable; `*`: every namespace). */
+function sourceNamespaces(value: string, previous: SourceNamespaces = {}): SourceNamespaces {
+  const i = value.indexOf("=");
+  const source = (i < 0 ? value : value.slice(0, i)) as InventorySource;
+  if (!(INVENTORY_SOURCES as readonly string[]).includes(source)) {
+    throw new InvalidArgumentError(
+      `"${value}": expected <source>=<namespace>[,<namespace>…] with a source of ${
+        INVENTORY_SOURCES.join(", ")
+      }`,
+    );
+  }
+  const namespaces = i < 0 ? [] : value.slice(i + 1).split(",").map((s) => s.trim()).filter(Boolean);
+  if (namespaces.length === 0) {
+    throw new InvalidArgumentError(
+      `"${value}": name the namespaces of ${source} (e.g. ${source}=argocd, or *)`,
+    );
+  }
+  for (const ns of namespaces) {
+    if (ns !== "*" && (!NAMESPACE.test(ns) || ns.length > 63)) {
+      throw new InvalidArgumentError(`"${ns}" is not a namespace name (or *)`);
+    }
+  }
+  return { ...previous, [source]: [...(previous[source] ?? []), ...namespaces] };
 }
 
 export async function serve(g: GlobalOptions, f: ServeFlags, signal?: AbortSignal): Promise<number> {
@@ -94,6 +144,18 @@ export const defineServe: CommandDefinition = (parent, { run }) => {
     .option(
       "--secret-selector <selector>",
       "only read kubeconfig Secrets with these labels (e.g. ksit.io/kubeconfig=true, set by target add)",
+    )
+    .option(
+      "--inventory <source=namespaces>",
+      "maintain an IntegrationTarget per cluster of an inventory: capi, argocd or clusterprofile, and the " +
+        "namespaces of its objects (e.g. argocd=argocd; * = all; repeatable)",
+      sourceNamespaces,
+    )
+    .option(
+      "--credentials-from <source=namespaces>",
+      "read credentials in place from an inventory's namespaces for imported targets, without maintaining " +
+        "targets (same form as --inventory)",
+      sourceNamespaces,
     )
     .action((opts, cmd) => run(serve(globalsOf(cmd), opts)));
 };

@@ -12,6 +12,8 @@
  * - "" secrets: list, watch   (kubeconfig Secrets informer)
  * - "" events: create, patch   (events.ts)
  * - coordination.k8s.io leases: create; get, update by name   (leader.ts; files/leader-election-rbac.yaml)
+ * With inventory sources (`--inventory`, `--credentials-from`): what inventory_caches.ts reads in their
+ * namespaces, and, to maintain targets, create/patch/delete integrationtargets (inventory_sync.ts).
  */
 import { CoreV1Api, CustomObjectsApi, VersionApi } from "@kubernetes/client-node";
 import { GROUP, VERSION } from "../api/schema.ts";
@@ -33,7 +35,11 @@ import { SpecOrLabelsChanged } from "./predicates.ts";
 import type { ServerPolicy } from "./server_policy.ts";
 import { StatusWriter } from "./status_writer.ts";
 import { TargetReconciler } from "./target_reconciler.ts";
-import { type CachedSecret, projectSecret, secretRef } from "./targets.ts";
+import { type InventorySource, SOURCE_OBJECT_ANNOTATION } from "../api/labels.ts";
+import { targetOrigin } from "../kube/inventory.ts";
+import { InventoryCaches, inventoryFlag, type InventoryOptions } from "./inventory_caches.ts";
+import { InventorySync } from "./inventory_sync.ts";
+import { type CachedSecret, type CredentialLookup, profileRef, projectSecret, secretRef } from "./targets.ts";
 import { CachePool } from "./workload_cache.ts";
 import { runWorkers, WorkQueue } from "./workqueue.ts";
 
@@ -70,7 +76,15 @@ export interface ControllerOptions {
    * controller holds.
    */
   secretSelector?: string;
+  /**
+   * Fleet inventories to read (`--credentials-from`) and maintain targets from (`--inventory`), per source:
+   * their namespaces. Targets are made in `namespace`.
+   */
+  inventories?: InventoryOptions;
 }
+
+/** The one key of the inventory sync's queue. */
+const INVENTORY_KEY = "inventory";
 
 const QUEUE_BACKOFF = { baseDelayMs: 250, maxDelayMs: 30_000 };
 
@@ -80,6 +94,10 @@ export class Controller {
   readonly secrets: Informer<CachedSecret>;
   private readonly integrationQueue = new WorkQueue(QUEUE_BACKOFF);
   private readonly targetQueue = new WorkQueue(QUEUE_BACKOFF);
+  private readonly inventoryQueue = new WorkQueue(QUEUE_BACKOFF);
+  /** The inventory sources' caches, when any is configured. */
+  readonly inventory: InventoryCaches | undefined;
+  private readonly inventorySync: InventorySync | undefined;
   private readonly connections: Connections;
   private readonly observer: Observer;
   private readonly integrationReconciler: IntegrationReconciler;
@@ -120,6 +138,8 @@ export class Controller {
       path: `/apis/${GROUP}/${VERSION}${scope}/integrationtargets`,
       list: listCustom("integrationtargets"),
       onChange: (type, o) => {
+        // a hand-written target gone or an inventory target edited: the sync decides again
+        this.requestInventorySync();
         if (!this.targetChanged.worth(type, o)) return;
         this.enqueueTarget(keyString(keyOf(o)));
         this.enqueueIntegrations(); // selection and names may have changed
@@ -137,14 +157,28 @@ export class Controller {
         opts.allNamespaces
           ? core.listSecretForAllNamespaces({ labelSelector })
           : core.listNamespacedSecret({ namespace: ns, labelSelector }),
-      onChange: (_type, s) => {
-        for (const t of this.targets.list()) {
-          if (secretRef(t).name === s.metadata?.name && t.metadata.namespace === s.metadata?.namespace) {
-            this.enqueueTarget(keyString(keyOf(t)));
-          }
-        }
-      },
+      onChange: (_type, s) => this.secretChanged(s),
     });
+    const sources = opts.inventories ?? {};
+    if (Object.values(sources).some((o) => (o?.namespaces.length ?? 0) > 0)) {
+      this.inventory = new InventoryCaches({ kube, log, clock }, sources, (kind, o) => {
+        if (kind === "secret") this.secretChanged(o);
+        if (kind === "profile") this.profileChanged(o);
+        // an Argo CD cluster Secret, a Cluster or a ClusterProfile: an inventory entry
+        if (kind !== "secret" || sources.argocd?.sync) this.requestInventorySync();
+      });
+      if (Object.values(sources).some((o) => o?.sync)) {
+        this.inventorySync = new InventorySync({
+          kube,
+          log,
+          metrics,
+          events: deps.events,
+          targets: this.targets,
+          caches: this.inventory,
+          namespace: opts.namespace,
+        });
+      }
+    }
 
     this.connections = new Connections({ clock, log }, (t) => this.enqueueTarget(t), opts.mode === "watch");
     const discoveries = new Discoveries(clock, opts.requestTimeoutMs);
@@ -170,7 +204,7 @@ export class Controller {
     const status = new StatusWriter({ kube, clock, log, events: deps.events, metrics });
     this.targetReconciler = new TargetReconciler({
       targets: this.targets,
-      secrets: this.secrets,
+      lookup: (t) => this.lookup(t),
       connections: this.connections,
       observer: this.observer,
       status,
@@ -207,12 +241,16 @@ export class Controller {
     this.integrations.start();
     this.targets.start();
     this.secrets.start();
+    this.inventory?.start().catch((e) =>
+      this.deps.log.error("inventory caches did not start", { error: errorMessage(e) })
+    );
     this.connections.start();
     this.cpTimer = setInterval(() => this.probeControlPlane(), this.opts.controlPlaneProbeMs ?? 5_000);
     this.workers = [
       this.run("Integration", this.integrationQueue, (k) => this.integrationReconciler.reconcile(k)),
       this.run("IntegrationTarget", this.targetQueue, (k) => this.targetReconciler.reconcile(k)),
     ];
+    if (this.inventorySync) this.workers.push(this.runInventorySync(this.inventorySync));
   }
 
   async stop(): Promise<void> {
@@ -222,15 +260,18 @@ export class Controller {
     this.integrations.stop();
     this.targets.stop();
     this.secrets.stop();
+    this.inventory?.stop();
     this.observer.stop();
     this.integrationQueue.shutdown();
     this.targetQueue.shutdown();
+    this.inventoryQueue.shutdown();
     await Promise.all(this.workers);
   }
 
   /** The control-plane caches hold a complete list right now. */
   cachesListed(): boolean {
-    return this.integrations.synced && this.targets.synced && this.secrets.synced;
+    return this.integrations.synced && this.targets.synced && this.secrets.synced &&
+      (this.inventory?.synced() ?? true);
   }
 
   /**
@@ -246,6 +287,84 @@ export class Controller {
   enqueueAll(): void {
     for (const t of this.targets.list()) this.enqueueTarget(keyString(keyOf(t)));
     this.enqueueIntegrations();
+    this.requestInventorySync();
+  }
+
+  private requestInventorySync(): void {
+    if (this.inventorySync) this.inventoryQueue.add(INVENTORY_KEY);
+  }
+
+  /** A Secret changed: the targets that name it. */
+  private secretChanged(s: { metadata?: { namespace?: string; name?: string } }): void {
+    for (const t of this.targets.list()) {
+      const ref = secretRef(t);
+      if (ref.name === s.metadata?.name && ref.namespace === s.metadata?.namespace) {
+        this.enqueueTarget(keyString(keyOf(t)));
+      }
+    }
+  }
+
+  /** A ClusterProfile changed: the targets that name it. */
+  private profileChanged(p: { metadata?: { namespace?: string; name?: string } }): void {
+    for (const t of this.targets.list()) {
+      const ref = profileRef(t);
+      if (ref && ref.name === p.metadata?.name && ref.namespace === p.metadata?.namespace) {
+        this.enqueueTarget(keyString(keyOf(t)));
+      }
+    }
+  }
+
+  /**
+   * A target's Secret and ClusterProfile from the caches. A Secret of the target's own namespace comes from the
+   * kubeconfig Secret informer (or an inventory's there); one of another namespace only from an inventory
+   * source's namespace — nowhere else, even with --all-namespaces (a target must not borrow any Secret the
+   * controller can read).
+   */
+  private lookup(t: IntegrationTarget): CredentialLookup {
+    const ns = t.metadata.namespace ?? "";
+    const ref = secretRef(t);
+    const out: CredentialLookup = {};
+    const inv = this.inventory;
+    if (ref.namespace === ns) {
+      out.secret = this.secrets.get(ref.name, ns) ?? inv?.secret(ns, ref.name);
+    } else if (inv?.readsSecretsIn(ref.namespace)) {
+      out.secret = inv.secret(ref.namespace, ref.name);
+    } else {
+      const origin = targetOrigin(t).source;
+      const source: InventorySource = origin ?? (ref.format === "argocd" ? "argocd" : "capi");
+      out.secretUnread = `serve reads no Secrets of namespace ${ref.namespace} (a target may name a Secret ` +
+        `of another namespace only where serve reads an inventory source): run it with ` +
+        inventoryFlag(source, ref.namespace);
+    }
+    const pref = profileRef(t);
+    if (pref) {
+      out.profile = inv?.readsProfilesIn(pref.namespace)
+        ? { object: inv.profile(pref.namespace, pref.name) }
+        : {
+          unread: `serve reads no ClusterProfiles of namespace ${pref.namespace}: run it with ` +
+            inventoryFlag("clusterprofile", pref.namespace),
+        };
+    }
+    return out;
+  }
+
+  /**
+   * The inventory sync's loop: one pass at a time, only with every cache listed and only where status is
+   * written (the leader); on becoming leader, enqueueAll asks for a pass.
+   */
+  private runInventorySync(sync: InventorySync): Promise<void> {
+    return runWorkers(this.inventoryQueue, 1, async () => {
+      if (!this.cachesListed()) return 200;
+      if (!this.opts.canWrite()) return undefined;
+      return await sync.sync();
+    }, (_key, e, ms) => {
+      this.deps.metrics.reconcileErrors.inc({ kind: "Inventory" });
+      this.deps.log.warn("inventory sync failed; retrying", {
+        error: errorMessage(e),
+        code: errorCode(e),
+        retryInMs: ms,
+      });
+    });
   }
 
   private enqueueIntegration(key: ObjectKey): void {
@@ -299,6 +418,7 @@ export class Controller {
         this.cpDown = false;
         this.deps.log.info("control plane reachable again; restarting its watches");
         for (const i of [this.integrations, this.targets, this.secrets]) i.restart();
+        this.inventory?.restart();
       }
     } catch (e) {
       if (!this.cpDown) this.deps.log.warn("control plane unreachable", { error: errorMessage(e) });
@@ -311,10 +431,16 @@ export class Controller {
 
 /**
  * Integrations and IntegrationTargets as cached: without `managedFields` and annotations (kubectl's
- * last-applied-configuration alone doubles an object), which nothing here reads.
+ * last-applied-configuration alone doubles an object), but the inventory sync's own one.
  */
 function slim<T extends { metadata?: object }>(o: T): T {
   if (!o.metadata) return o;
-  const { managedFields: _m, annotations: _a, ...metadata } = o.metadata as Record<string, unknown>;
-  return { ...o, metadata };
+  const { managedFields: _m, annotations, ...metadata } = o.metadata as Record<string, unknown>;
+  const source = (annotations as Record<string, string> | undefined)?.[SOURCE_OBJECT_ANNOTATION];
+  return {
+    ...o,
+    metadata: source === undefined
+      ? metadata
+      : { ...metadata, annotations: { [SOURCE_OBJECT_ANNOTATION]: source } },
+  };
 }

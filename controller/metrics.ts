@@ -200,6 +200,14 @@ export function controllerMetrics() {
       new Counter("ksit_status_writes_total", "Status subresource writes by kind.", ["kind"] as const),
     ),
     leader: registry.register(new Gauge("ksit_leader", "1 while this process holds the leader Lease.", [])),
+    inventoryTargets: registry.register(
+      new Gauge(
+        "ksit_inventory_targets",
+        "Inventory entries by source: synced (they have their IntegrationTarget) or clash (another target " +
+          "holds the name). Set by the leader.",
+        ["source", "state"] as const,
+      ),
+    ),
     residentMemory: registry.register(
       new Gauge("process_resident_memory_bytes", "Resident memory size in bytes.", []),
     ),

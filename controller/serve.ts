@@ -15,6 +15,7 @@ import { jsonLogger, type Logger, type LogLevel } from "../util/log.ts";
 import { type ControllerMetrics, controllerMetrics } from "./metrics.ts";
 import { Semaphore } from "../util/semaphore.ts";
 import { serverPolicy } from "./server_policy.ts";
+import type { InventoryOptions } from "./inventory_caches.ts";
 
 export interface ServeOptions {
   kubeconfig?: string;
@@ -45,6 +46,11 @@ export interface ServeOptions {
   deniedServers?: string[];
   /** `--secret-selector`: only Secrets with these labels are read. */
   secretSelector?: string;
+  /**
+   * `--inventory` / `--credentials-from`: per inventory source, the namespaces to read and whether to maintain
+   * targets from them (controller/inventory_caches.ts, inventory_sync.ts).
+   */
+  inventories?: InventoryOptions;
 }
 
 const SA_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
@@ -125,6 +131,7 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
     canWrite,
     serverPolicy: policy,
     ...(opts.secretSelector ? { secretSelector: opts.secretSelector } : {}),
+    ...(opts.inventories ? { inventories: opts.inventories } : {}),
   });
   if (opts.leaderElect) {
     elector = leaderElector(opts, { kube, namespace, identity, clock, log }, () => controller.enqueueAll());
@@ -149,6 +156,7 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
     allowExecAuth: opts.allowExecAuth,
     allowedServers: opts.allowedServers ?? [],
     deniedServers: [...(opts.deniedServers ?? []), ...policy.defaults.map((d) => `${d.text} (default)`)],
+    inventories: opts.inventories ?? {},
   });
   controller.start();
   const leaderLoop = elector ? elector.run(lifetime.signal) : Promise.resolve();

@@ -1,10 +1,11 @@
 /**
- * The IntegrationTarget reconciler: Secret → connection → probe → Ready condition. Its steps: the target gone
+ * The IntegrationTarget reconciler: Secret (and ClusterProfile) → connection → probe → Ready condition. Its steps: the target gone
  * ⇒ forget its connection and caches; else bring the connection in line with the Secret (controller/targets.ts),
  * run the probe that is due, restart the watches of a cluster that is back, and write the Ready condition when
  * it changed. The next reconcile is when the next probe is due.
  *
- * RBAC (control plane): list/watch integrationtargets and secrets (informers in controller.ts); patch
+ * RBAC (control plane): list/watch integrationtargets and secrets (informers in controller.ts and
+ * inventory_caches.ts); patch
  * integrationtargets/status (status_writer.ts).
  */
 import type { IntegrationTarget, TargetReason } from "../api/types.ts";
@@ -19,19 +20,19 @@ import type { Reconciled } from "./reconciled.ts";
 import { rfc3339 } from "./status.ts";
 import type { StatusWriter } from "./status_writer.ts";
 import {
-  type CachedSecret,
   type Connection,
   type ConnectOptions,
+  type CredentialLookup,
   nextProbe,
   probe,
   refreshConnection,
-  secretRef,
   targetStatus,
 } from "./targets.ts";
 
 export interface TargetReconcilerDeps {
   targets: Informer<IntegrationTarget>;
-  secrets: Informer<CachedSecret>;
+  /** The target's Secret (and ClusterProfile) from the caches, or why they cannot be seen. */
+  lookup: (t: IntegrationTarget) => CredentialLookup;
   connections: Connections;
   observer: Observer;
   status: StatusWriter;
@@ -60,7 +61,7 @@ export class TargetReconciler {
     const wasReady = conn.state.ready;
     const oldClient = conn.client;
     const options = this.d.connectOptions;
-    if (await refreshConnection(conn, t, this.d.secrets.get(secretRef(t).name, namespace), options)) {
+    if (await refreshConnection(conn, t, this.d.lookup(t), options)) {
       // Secret changed or gone: the old connection's heartbeat, caches and sockets go now (the Integrations,
       // enqueued below, start what the new connection needs)
       this.d.connections.stopHeartbeat(conn);

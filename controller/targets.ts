@@ -13,10 +13,16 @@
  * answers probes is not probed every few seconds; an unreachable server is retried with backoff (2 s → 10 s),
  * sooner when its heartbeat watch comes back.
  */
-import { decodeBase64 } from "../util/base64.ts";
 import type { V1Secret } from "@kubernetes/client-node";
-import type { IntegrationTarget, IntegrationTargetStatus, TargetReason } from "../api/types.ts";
-import { KubeconfigError, parseKubeconfig } from "../kube/kubeconfig.ts";
+import type {
+  CredentialFormat,
+  IntegrationTarget,
+  IntegrationTargetStatus,
+  TargetReason,
+} from "../api/types.ts";
+import { KubeconfigError } from "../kube/kubeconfig.ts";
+import { type CredentialInput, credentialKubeConfig } from "../kube/credentials.ts";
+import { accessProviders, type ClusterProfileLike, profileAccess, targetOrigin } from "../kube/inventory.ts";
 import { mergeConditions } from "../checks/conditions.ts";
 import { rawGet } from "../kube/transport.ts";
 import { backoffDelay } from "../util/backoff.ts";
@@ -65,12 +71,50 @@ export interface Connection {
   failedProbes?: number;
 }
 
-/** The Secret holding a target's kubeconfig: spec.kubeconfigSecretRef, else `<clusterName>-kubeconfig`/`kubeconfig`. */
-export function secretRef(t: IntegrationTarget): { name: string; key: string } {
+export interface SecretRef {
+  namespace: string;
+  name: string;
+  key: string;
+  format: CredentialFormat;
+}
+
+/**
+ * The Secret holding a target's credentials (spec.kubeconfigSecretRef): by default `<clusterName>-kubeconfig`,
+ * key `kubeconfig`, in the target's namespace; with only a clusterProfileRef, a token under the profile's name
+ * (KEP-5339's secret reader convention). The key defaults by format.
+ */
+export function secretRef(t: IntegrationTarget): SecretRef {
+  const ref = t.spec.kubeconfigSecretRef;
+  const profile = t.spec.clusterProfileRef;
+  const format: CredentialFormat = ref?.format ?? (profile && !ref ? "token" : "kubeconfig");
   return {
-    name: t.spec.kubeconfigSecretRef?.name || `${t.spec.clusterName}-kubeconfig`,
-    key: t.spec.kubeconfigSecretRef?.key || "kubeconfig",
+    namespace: ref?.namespace || t.metadata.namespace || "",
+    name: ref?.name || (profile && !ref ? profile.name : `${t.spec.clusterName}-kubeconfig`),
+    key: ref?.key || (format === "token" ? "token" : format === "argocd" ? "config" : "kubeconfig"),
+    format,
   };
+}
+
+/** The ClusterProfile of a target (spec.clusterProfileRef), if any. */
+export function profileRef(
+  t: IntegrationTarget,
+): { namespace: string; name: string; accessProvider?: string } | undefined {
+  const p = t.spec.clusterProfileRef;
+  if (!p) return undefined;
+  return {
+    namespace: p.namespace || t.metadata.namespace || "",
+    name: p.name,
+    ...(p.accessProvider ? { accessProvider: p.accessProvider } : {}),
+  };
+}
+
+/** What the caches hold for a target's references (controller.ts looks them up). */
+export interface CredentialLookup {
+  secret?: CachedSecret;
+  /** The Secret's namespace is not one serve reads Secrets in: why, and what to do. */
+  secretUnread?: string;
+  /** With a clusterProfileRef: the profile, or why it cannot be seen. */
+  profile?: { object?: ClusterProfileLike; unread?: string };
 }
 
 export interface ConnectOptions {
@@ -153,12 +197,13 @@ export function projectSecret(secret: V1Secret): CachedSecret {
 export async function refreshConnection(
   conn: Connection,
   target: IntegrationTarget,
-  secret: CachedSecret | undefined,
+  found: CredentialLookup,
   opts: ConnectOptions,
 ): Promise<boolean> {
-  const ns = target.metadata.namespace ?? "";
   const ref = secretRef(target);
-  const source = `Secret ${ns}/${ref.name} key ${ref.key}`;
+  const secretName = `Secret ${ref.namespace}/${ref.name}`;
+  const source = ref.format === "argocd" ? secretName : `${secretName} key ${ref.key}`;
+  const secret = found.secret;
   conn.clusterName = target.spec.clusterName;
   const drop = (reason: TargetReason, message: string): boolean => {
     const had = conn.client !== undefined;
@@ -169,37 +214,60 @@ export async function refreshConnection(
     if (had) conn.gen++;
     return had;
   };
-  if (!secret) {
-    const selector = opts.secretSelector
-      ? ` or lacks the labels ${opts.secretSelector} that serve --secret-selector asks for`
-      : "";
-    return drop(
-      "SecretNotFound",
-      `${source}: Secret not found${selector}; create it (kubectl ksit target add)`,
-    );
+  const pref = profileRef(target);
+  let cluster: CredentialInput["cluster"];
+  let profileVersion = "";
+  if (pref) {
+    const p = found.profile?.object;
+    const where = `ClusterProfile ${pref.namespace}/${pref.name}`;
+    if (!p) {
+      return drop(
+        "ClusterProfileNotFound",
+        `${where}: ${found.profile?.unread ?? "not found (its inventory removed it, or the name is wrong)"}`,
+      );
+    }
+    const access = profileAccess(p, pref.accessProvider);
+    if ("problem" in access) return drop("InvalidClusterProfile", `${where}: ${access.problem}`);
+    cluster = {
+      source: `${where} (access provider ${access.provider.name})`,
+      name: pref.name,
+      fields: access.provider.cluster ?? {},
+    };
+    profileVersion = `${p.metadata?.uid}/${p.metadata?.resourceVersion}/${access.provider.name}`;
   }
-  const data = secret.data?.[ref.key];
-  const dropped = secret.dropped?.[ref.key];
-  if (data === undefined && dropped === undefined) {
+  if (!secret) {
+    return drop("SecretNotFound", `${source}: ${secretMissing(target, ref, found, opts)}`);
+  }
+  const keys = ref.format === "argocd" ? ["server", "config", "name"] : [ref.key];
+  const dropped = keys.map((k) => [k, secret.dropped?.[k]] as const).find(([, d]) => d !== undefined);
+  if (ref.format !== "argocd" && secret.data?.[ref.key] === undefined && !dropped) {
     return drop("InvalidKubeconfig", `${source}: the Secret has no key ${ref.key}`);
   }
   const fingerprint =
-    `${secret.metadata?.uid}/${secret.metadata?.resourceVersion}/${ref.key}/${target.spec.clusterName}`;
+    `${secret.metadata?.uid}/${secret.metadata?.resourceVersion}/${ref.format}/${ref.key}/` +
+    `${target.spec.clusterName}/${profileVersion}`;
   if (fingerprint === conn.fingerprint) return false;
   const refuse = (reason: TargetReason, message: string): boolean => {
     const r = drop(reason, message);
     conn.fingerprint = fingerprint; // don't re-parse until the Secret changes
     return r;
   };
-  if (dropped !== undefined) {
+  if (dropped) {
     return refuse(
       "InvalidKubeconfig",
-      dropped === 0
+      dropped[1] === 0
         ? `${source}: a Secret of type ${secret.type} does not hold a kubeconfig; use an Opaque Secret`
-        : tooLarge(source, dropped),
+        : tooLarge(`${secretName} key ${dropped[0]}`, dropped[1]!),
     );
   }
-  const built = await buildClient(conn.targetKey, data!, source, opts);
+  const built = await buildClient(conn.targetKey, {
+    format: ref.format,
+    secret: secretName,
+    data: secret.data ?? {},
+    key: ref.key,
+    ...(cluster ? { cluster } : {}),
+    allowExecAuth: opts.allowExecAuth,
+  }, opts);
   if ("reason" in built) return refuse(built.reason, built.message);
   const client = built.client;
   conn.client = client;
@@ -218,29 +286,52 @@ export async function refreshConnection(
 }
 
 /**
- * A client from a Secret's (base64) kubeconfig, or why not: bounded size, UTF-8 text, the Secret rules of
- * kube/kubeconfig.ts, and the server policy.
+ * Why a target's Secret is not there, and what to do: the namespace is not one serve reads, the inventory
+ * that makes the Secret has not yet, a token is to be stored by the secret reader convention, or the Secret
+ * was not created (or lacks the labels of `--secret-selector`).
+ */
+function secretMissing(
+  t: IntegrationTarget,
+  ref: SecretRef,
+  found: CredentialLookup,
+  opts: ConnectOptions,
+): string {
+  if (found.secretUnread) return found.secretUnread;
+  const origin = targetOrigin(t);
+  if (origin.source === "capi") {
+    return "Secret not found; Cluster API writes it once the cluster's control plane is up " +
+      `(kubectl get cluster ${t.spec.clusterName} -n ${ref.namespace})`;
+  }
+  if (origin.source === "argocd") {
+    return "Secret not found; the Argo CD cluster Secret was deleted (argocd cluster list)";
+  }
+  const selector = opts.secretSelector && ref.namespace === t.metadata.namespace
+    ? ` or lacks the labels ${opts.secretSelector} that serve --secret-selector asks for`
+    : "";
+  if (ref.format === "token") {
+    const providers = found.profile?.object ? accessProviders(found.profile.object).map((a) => a.name) : [];
+    const offered = providers.length
+      ? `; the ClusterProfile offers ${providers.join(", ")}, credential plugins KSIT does not run`
+      : "";
+    return `Secret not found${selector}: store the cluster's bearer token there (kubectl create secret ` +
+      `generic ${ref.name} -n ${ref.namespace} --from-literal=token=…), KEP-5339's secret reader ` +
+      `convention${offered}`;
+  }
+  return `Secret not found${selector}; create it (kubectl ksit target add)`;
+}
+
+/**
+ * A client from a target's credentials (kube/credentials.ts: the Secret rules of kube/kubeconfig.ts for every
+ * format), or why not, and the server policy.
  */
 async function buildClient(
   targetKey: string,
-  data: string,
-  source: string,
+  input: CredentialInput,
   opts: ConnectOptions,
 ): Promise<{ client: ClusterClient } | { reason: TargetReason; message: string }> {
-  if (data.length > MAX_SECRET_VALUE) {
-    return { reason: "InvalidKubeconfig", message: tooLarge(source, data.length) };
-  }
-  let text: string;
+  const source = input.format === "argocd" ? input.secret : `${input.secret} key ${input.key}`;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(decodeBase64(data));
-  } catch {
-    return {
-      reason: "InvalidKubeconfig",
-      message: `${source}: not a kubeconfig (not base64-encoded UTF-8 text)`,
-    };
-  }
-  try {
-    const kc = parseKubeconfig(text, { source, allowExecAuth: opts.allowExecAuth });
+    const kc = credentialKubeConfig(input);
     const denied = await policyRefusal(kc.getCurrentCluster()!, opts);
     if (denied) return { reason: "ServerNotAllowed", message: `${source}: ${denied}` };
     return {

@@ -42,18 +42,28 @@ current-context: c
 `;
 
 Deno.test("secretRef: default <clusterName>-kubeconfig / kubeconfig, or spec.kubeconfigSecretRef", () => {
-  assertEquals(secretRef(target()), { name: "cluster-1-kubeconfig", key: "kubeconfig" });
-  assertEquals(secretRef(target({ kubeconfigSecretRef: { name: "s", key: "k" } })), { name: "s", key: "k" });
+  assertEquals(secretRef(target()), {
+    namespace: "ns",
+    name: "cluster-1-kubeconfig",
+    key: "kubeconfig",
+    format: "kubeconfig",
+  });
+  assertEquals(secretRef(target({ kubeconfigSecretRef: { name: "s", key: "k" } })), {
+    namespace: "ns",
+    name: "s",
+    key: "k",
+    format: "kubeconfig",
+  });
 });
 
 Deno.test("refreshConnection: Secret missing ⇒ SecretNotFound; wrong key or garbage ⇒ InvalidKubeconfig", async () => {
   const c = conn();
-  await refreshConnection(c, target(), undefined, opts);
+  await refreshConnection(c, target(), {}, opts);
   assertEquals([c.state.ready, c.state.reason], [false, "SecretNotFound"]);
   assertMatch(c.state.message, /Secret ns\/cluster-1-kubeconfig/);
-  await refreshConnection(c, target(), secret("x", "other"), opts);
+  await refreshConnection(c, target(), { secret: secret("x", "other") }, opts);
   assertEquals(c.state.reason, "InvalidKubeconfig");
-  await refreshConnection(c, target(), secret(": not yaml [", "kubeconfig", "2"), opts);
+  await refreshConnection(c, target(), { secret: secret(": not yaml [", "kubeconfig", "2") }, opts);
   assertEquals(c.state.reason, "InvalidKubeconfig");
   assert(c.client === undefined);
 });
@@ -76,14 +86,14 @@ Deno.test("projectSecret: the cache keeps what a kubeconfig can be; a dropped va
   assertEquals(p.data, {});
   assertEquals(p.dropped, { release: 0, kubeconfig: 0 });
   const c = conn();
-  await refreshConnection(c, target(), p, opts);
+  await refreshConnection(c, target(), { secret: p }, opts);
   assertEquals(c.state.reason, "InvalidKubeconfig");
   assertMatch(c.state.message, /type helm\.sh\/release\.v1 does not hold a kubeconfig; use an Opaque Secret/);
 
   const huge = projectSecret({ ...secret("x"), data: { kubeconfig: "A".repeat(400 * 1024) } });
   assertEquals(huge.data, {});
   assertEquals(huge.dropped, { kubeconfig: 400 * 1024 });
-  await refreshConnection(c, target(), huge, opts);
+  await refreshConnection(c, target(), { secret: huge }, opts);
   assertMatch(c.state.message, /300 KiB is too large for a kubeconfig \(at most 256 KiB\)/);
 
   const ok = projectSecret(secret("apiVersion: v1"));
@@ -93,18 +103,24 @@ Deno.test("projectSecret: the cache keeps what a kubeconfig can be; a dropped va
 
 Deno.test("refreshConnection: exec kubeconfig ⇒ ExecAuthNotAllowed unless allowed; never echoes the Secret", async () => {
   const c = conn();
-  await refreshConnection(c, target(), secret(execKubeconfig), opts);
+  await refreshConnection(c, target(), { secret: secret(execKubeconfig) }, opts);
   assertEquals(c.state.reason, "ExecAuthNotAllowed");
   assert(!c.state.message.includes("client.authentication"), c.state.message);
   const allowed = conn();
-  await refreshConnection(allowed, target(), secret(execKubeconfig), { ...opts, allowExecAuth: true });
+  await refreshConnection(allowed, target(), { secret: secret(execKubeconfig) }, {
+    ...opts,
+    allowExecAuth: true,
+  });
   assert(allowed.client !== undefined, "client built when exec auth is allowed");
   assertEquals(allowed.gen, 1);
   // same Secret version: not rebuilt
-  await refreshConnection(allowed, target(), secret(execKubeconfig), { ...opts, allowExecAuth: true });
+  await refreshConnection(allowed, target(), { secret: secret(execKubeconfig) }, {
+    ...opts,
+    allowExecAuth: true,
+  });
   assertEquals(allowed.gen, 1);
   // new Secret version: rebuilt
-  await refreshConnection(allowed, target(), secret(execKubeconfig, "kubeconfig", "9"), {
+  await refreshConnection(allowed, target(), { secret: secret(execKubeconfig, "kubeconfig", "9") }, {
     ...opts,
     allowExecAuth: true,
   });
@@ -131,4 +147,60 @@ Deno.test("targetStatus: Ready condition with observedGeneration; lastTransition
   );
   assertEquals(s3.conditions?.[0]?.lastTransitionTime, "2026-01-03T00:00:00Z");
   assertEquals(s3.serverVersion, "v1.37.2", "last known version kept");
+});
+
+Deno.test("refreshConnection: Argo CD cluster Secrets, tokens for ClusterProfiles, and what is missing", async () => {
+  const argo = target({ kubeconfigSecretRef: { name: "cluster-a", namespace: "argocd", format: "argocd" } });
+  assertEquals(secretRef(argo), { namespace: "argocd", name: "cluster-a", key: "config", format: "argocd" });
+  const argoSecret: V1Secret = {
+    metadata: { name: "cluster-a", namespace: "argocd", uid: "a", resourceVersion: "1" },
+    data: {
+      name: btoa("a"),
+      server: btoa("https://127.0.0.1:1"),
+      config: btoa(JSON.stringify({ bearerToken: "t", tlsClientConfig: { insecure: true } })),
+    },
+  };
+  const c = conn();
+  await refreshConnection(c, argo, { secret: argoSecret }, opts);
+  assert(c.client !== undefined, c.state.message);
+  assertEquals(c.client?.server, "https://127.0.0.1:1");
+  const unread = conn();
+  await refreshConnection(unread, argo, { secretUnread: "serve reads no Secrets of namespace argocd" }, opts);
+  assertEquals(unread.state.reason, "SecretNotFound");
+  assertMatch(unread.state.message, /^Secret argocd\/cluster-a: serve reads no Secrets of namespace argocd/);
+
+  const profiled = target({
+    kubeconfigSecretRef: { name: "p1", format: "token" },
+    clusterProfileRef: { name: "p1", namespace: "fleet" },
+  });
+  const token: V1Secret = {
+    metadata: { name: "p1", uid: "t", resourceVersion: "1" },
+    data: { token: btoa("tok") },
+  };
+  const profile = (providers: unknown[], rv = "1") => ({
+    metadata: { name: "p1", namespace: "fleet", uid: "p", resourceVersion: rv },
+    status: { accessProviders: providers as { name: string }[] },
+  });
+  const p = conn();
+  await refreshConnection(p, profiled, { secret: token, profile: {} }, opts);
+  assertEquals(p.state.reason, "ClusterProfileNotFound");
+  await refreshConnection(p, profiled, { secret: token, profile: { object: profile([]) } }, opts);
+  assertEquals(p.state.reason, "InvalidClusterProfile");
+  assertMatch(p.state.message, /ClusterProfile fleet\/p1: no status\.accessProviders/);
+  await refreshConnection(p, profiled, {
+    profile: { object: profile([{ name: "google", cluster: { server: "https://127.0.0.1:2" } }]) },
+  }, opts);
+  assertEquals(p.state.reason, "SecretNotFound");
+  assertMatch(
+    p.state.message,
+    /store the cluster's bearer token there.*offers google, credential plugins KSIT does not run/,
+  );
+  const live = profile([{ name: "google", cluster: { server: "https://127.0.0.1:2" } }]);
+  await refreshConnection(p, profiled, { secret: token, profile: { object: live } }, opts);
+  assertEquals(p.client?.server, "https://127.0.0.1:2");
+  const gen = p.gen;
+  // the profile moved to another server: the connection is rebuilt
+  const moved = profile([{ name: "google", cluster: { server: "https://127.0.0.1:3" } }], "2");
+  await refreshConnection(p, profiled, { secret: token, profile: { object: moved } }, opts);
+  assertEquals([p.gen, p.client?.server], [gen + 1, "https://127.0.0.1:3"]);
 });
