@@ -278,3 +278,110 @@ Deno.test("the workload-cluster ClusterRole is sufficient and read-only", async 
   );
   assertEquals(onServer.rules.length, role.rules.length);
 });
+
+Deno.test("inventories: each enabled source gets its least RBAC in its namespaces, and serve its flags", async () => {
+  const c = harness().cluster("cp");
+  const ns = "ksit-inv";
+  for (const n of ["fleet-inv", "argocd-inv", "profiles-inv"]) {
+    await ok(c.kubectl(["create", "namespace", n]), n);
+  }
+  // the real CRDs of the sources (kubectl auth can-i resolves resources through discovery)
+  const inventoryCrds = new URL("./fixtures/inventory/", import.meta.url).pathname;
+  for (const crd of ["capi-clusters-crd.yaml", "clusterprofiles-crd.yaml"]) {
+    await ok(c.kubectl(["apply", "--server-side", "-f", `${inventoryCrds}${crd}`]), crd);
+  }
+  await ok(
+    c.kubectl([
+      "wait",
+      "--for=condition=Established",
+      "crd/clusters.cluster.x-k8s.io",
+      "crd/clusterprofiles.multicluster.x-k8s.io",
+    ]),
+    "established",
+  );
+  const values = [
+    "--set",
+    "inventories.capi.enabled=true",
+    "--set",
+    "inventories.capi.namespaces={fleet-inv}",
+    "--set",
+    "inventories.argocd.enabled=true",
+    "--set",
+    "inventories.argocd.sync=false",
+    "--set",
+    "inventories.argocd.namespaces={argocd-inv}",
+    "--set",
+    "inventories.clusterProfiles.enabled=true",
+    "--set",
+    "inventories.clusterProfiles.namespaces={profiles-inv}",
+  ];
+  await ok(helm(c, ["install", "ksit", chart, "-n", ns, "--create-namespace", ...values]), "install");
+  const dep = JSON.parse(await ok(c.kubectl(["get", "deploy", "ksit", "-n", ns, "-o", "json"]), "deploy"));
+  const args: string[] = dep.spec.template.spec.containers[0].args;
+  for (
+    const a of [
+      "--inventory=capi=fleet-inv",
+      "--credentials-from=argocd=argocd-inv",
+      "--inventory=clusterprofile=profiles-inv",
+    ]
+  ) {
+    assert(args.includes(a), `${a} in ${args.join(" ")}`);
+  }
+  const sa = `system:serviceaccount:${ns}:ksit`;
+  const can = async (verb: string, resource: string, namespace: string) =>
+    (await c.kubectl(["auth", "can-i", verb, ...canIResource(resource), "-n", namespace, "--as", sa])).stdout
+      .trim() === "yes";
+  for (
+    const [verb, resource, where] of [
+      ["list", "secrets", "fleet-inv"],
+      ["watch", "secrets", "fleet-inv"],
+      ["list", "clusters.cluster.x-k8s.io", "fleet-inv"],
+      ["watch", "clusters.cluster.x-k8s.io", "fleet-inv"],
+      ["list", "secrets", "argocd-inv"],
+      ["watch", "secrets", "argocd-inv"],
+      ["list", "clusterprofiles.multicluster.x-k8s.io", "profiles-inv"],
+      ["watch", "clusterprofiles.multicluster.x-k8s.io", "profiles-inv"],
+      ["create", "integrationtargets.ksit.io", ns],
+      ["patch", "integrationtargets.ksit.io", ns],
+      ["delete", "integrationtargets.ksit.io", ns],
+    ]
+  ) assert(await can(verb!, resource!, where!), `${sa} should ${verb} ${resource} in ${where}`);
+  for (
+    const [verb, resource, where] of [
+      ["get", "secrets", "fleet-inv"],
+      ["create", "secrets", "fleet-inv"],
+      ["create", "secrets", ns],
+      ["list", "secrets", "profiles-inv"],
+      // argocd is read only (sync: false): no Clusters anywhere, no targets written for it elsewhere
+      ["list", "clusters.cluster.x-k8s.io", "argocd-inv"],
+      ["create", "integrationtargets.ksit.io", "argocd-inv"],
+      ["update", "integrationtargets.ksit.io", ns],
+      ["update", "clusters.cluster.x-k8s.io", "fleet-inv"],
+      ["list", "secrets", "default"],
+    ]
+  ) assert(!(await can(verb!, resource!, where!)), `${sa} must not ${verb} ${resource} in ${where}`);
+  // capi without sync reads its Secrets only; no source synced: no right to write targets
+  await ok(
+    helm(c, [
+      "upgrade",
+      "ksit",
+      chart,
+      "-n",
+      ns,
+      ...values,
+      "--set",
+      "inventories.capi.sync=false",
+      "--set",
+      "inventories.clusterProfiles.sync=false",
+    ]),
+    "upgrade",
+  );
+  assert(!(await can("list", "clusters.cluster.x-k8s.io", "fleet-inv")), "no Clusters without sync");
+  assert(await can("list", "secrets", "fleet-inv"), "credentials still readable");
+  assert(!(await can("create", "integrationtargets.ksit.io", ns)), "no target writes without sync");
+  // a bad namespace is refused by the values schema
+  const bad = await helm(c, ["template", "x", chart, "--set", "inventories.capi.namespaces={Bad_NS}"]);
+  assert(bad.code !== 0);
+  assertStringIncludes(bad.stderr, "inventories");
+  await ok(helm(c, ["uninstall", "ksit", "-n", ns]), "uninstall");
+});
