@@ -14,6 +14,7 @@ import { OUTPUTS } from "./render.ts";
 import { defineServe } from "./serve.ts";
 import { defineStatus } from "./status.ts";
 import { defineTargetAdd } from "./target_add.ts";
+import { defineTargetImport } from "./target_import.ts";
 import { defineTargetList } from "./target_list.ts";
 import { defineVersion } from "./version.ts";
 
@@ -27,13 +28,14 @@ Examples:
   kubectl ksit status --watch --type argocd
   kubectl ksit describe argocd-prod -n ksit-system
   kubectl ksit target add prod-1 --context prod-1 --service-account --label env=prod
+  kubectl ksit target import --from argocd     # preview the targets your Argo CD clusters give
 
 Exit codes:
 ${exitCodeTable()}
 `;
 
 const COMMANDS: CommandDefinition[] = [defineStatus, defineDescribe, defineCheck];
-const TARGET_COMMANDS: CommandDefinition[] = [defineTargetAdd, defineTargetList];
+const TARGET_COMMANDS: CommandDefinition[] = [defineTargetAdd, defineTargetList, defineTargetImport];
 const LAST_COMMANDS: CommandDefinition[] = [defineServe, defineVersion, defineCompletion];
 
 /** The command tree. `run` receives each subcommand's result (its exit code). */

@@ -1,9 +1,12 @@
 /**
  * `kubectl ksit target list`: the IntegrationTargets (workload clusters) of a namespace (default ksit-system)
- * or all (`-A`). RBAC: list integrationtargets.ksit.io.
+ * or all (`-A`), with where each comes from (SOURCE: the inventory `serve` maintains it from, `imported:<source>`
+ * for `target import`, `manual` for the rest). RBAC: list integrationtargets.ksit.io.
  */
 import { type CommandDefinition, globalsOf } from "./command.ts";
 import type { IntegrationTarget } from "../api/types.ts";
+import { SOURCE_OBJECT_ANNOTATION } from "../api/labels.ts";
+import { targetOrigin } from "../kube/inventory.ts";
 import { connect, listKsit, namespaceOf } from "./control_plane.ts";
 import { EXIT } from "./errors.ts";
 import type { GlobalOptions, Io } from "./io.ts";
@@ -31,34 +34,58 @@ export function renderTargets(
     ...(o.allNamespaces ? ["NAMESPACE"] : []),
     "NAME",
     "CLUSTER",
+    "SOURCE",
     "READY",
     "VERSION",
     "REASON",
     "AGE",
-    ...(wide ? ["LABELS", "SECRET", "MESSAGE"] : []),
+    ...(wide ? ["FROM", "LABELS", "SECRET", "MESSAGE"] : []),
   ];
   const rows = sorted.map((t): Cell[] => {
     const ready = t.status?.conditions?.find((c) => c.type === "Ready");
     const labels = { ...(t.spec.labels ?? {}), ...(t.metadata.labels ?? {}) };
-    const ref = t.spec.kubeconfigSecretRef;
     return [
       ...(o.allNamespaces ? [t.metadata.namespace ?? ""] : []),
       t.metadata.name ?? "",
       t.spec.clusterName,
+      sourceText(t),
       ready ? statusCell(ready.status) : "Unknown",
       t.status?.serverVersion ?? "",
       ready?.reason ?? "",
       age(t.metadata.creationTimestamp, o.now),
       ...(wide
         ? [
+          t.metadata.annotations?.[SOURCE_OBJECT_ANNOTATION] ?? "-",
           Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(",") || "<none>",
-          `${ref?.name ?? `${t.spec.clusterName}-kubeconfig`}/${ref?.key ?? "kubeconfig"}`,
+          credentialsText(t),
           ready?.message ?? "",
         ]
         : []),
     ];
   });
   return table(headers, rows, o.color);
+}
+
+/** `capi` / `argocd` / `clusterprofile` (maintained by serve), `imported:<source>`, or `manual`. */
+export function sourceText(t: IntegrationTarget): string {
+  const o = targetOrigin(t);
+  return o.kind === "synced" ? o.source! : o.kind === "imported" ? `imported:${o.source}` : "manual";
+}
+
+/** Where the credentials are: `[namespace/]secret/key`, the format when not a kubeconfig, and the profile. */
+export function credentialsText(t: IntegrationTarget): string {
+  const ref = t.spec.kubeconfigSecretRef;
+  const profile = t.spec.clusterProfileRef;
+  const format = ref?.format ?? (profile && !ref ? "token" : "kubeconfig");
+  const ns = ref?.namespace && ref.namespace !== t.metadata.namespace ? `${ref.namespace}/` : "";
+  const name = ref?.name ?? (profile && !ref ? profile.name : `${t.spec.clusterName}-kubeconfig`);
+  const key = ref?.key ?? (format === "token" ? "token" : "kubeconfig");
+  const secret = format === "argocd"
+    ? `${ns}${name} (argocd)`
+    : `${ns}${name}/${key}${format === "token" ? " (token)" : ""}`;
+  return profile
+    ? `${secret} + ClusterProfile ${profile.namespace ?? t.metadata.namespace}/${profile.name}`
+    : secret;
 }
 
 export async function targetList(g: GlobalOptions, io: Io): Promise<number> {

@@ -299,8 +299,8 @@ Deno.test("target add: flattened kubeconfig Secret + IntegrationTarget, idempote
 
   const list = await ksit(h, ["target", "list"]);
   assertEquals(list.code, 0, list.stderr);
-  assertMatch(list.stdout, /^NAME\s+CLUSTER\s+READY\s+VERSION\s+REASON\s+AGE$/m);
-  assertMatch(list.stdout, /^cluster-1\s+cluster-1\s+Unknown\s+/m);
+  assertMatch(list.stdout, /^NAME\s+CLUSTER\s+SOURCE\s+READY\s+VERSION\s+REASON\s+AGE$/m);
+  assertMatch(list.stdout, /^cluster-1\s+cluster-1\s+manual\s+Unknown\s+/m);
   const wide = await ksit(h, ["target", "list", "-o", "wide"]);
   assertMatch(wide.stdout, /^cluster-1\s+.*env=staging.*cluster-1-kubeconfig\/kubeconfig/m);
   const json = JSON.parse((await ksit(h, ["target", "ls", "-A", "-o", "json"])).stdout);

@@ -126,6 +126,7 @@ async function serveWithChartRbac(
   };
   await bind("controller-rbac.yaml", ns);
   if (sources.some((s) => s.sync)) await bind("inventory-sync-rbac.yaml", ns);
+  if (args.includes("--leader-elect")) await bind("leader-election-rbac.yaml", ns);
   const flags: string[] = [];
   for (const s of sources) {
     for (const namespace of s.namespaces) await bind(`inventory-${s.source}-rbac.yaml`, namespace);
@@ -633,6 +634,211 @@ Deno.test("clusterprofile inventory: the server from the access provider, the to
       await waitTarget(ns, "gke-1", (t) => t === undefined, "deleted");
       await waitTarget(ns, "eu-1", (t) => t?.metadata.labels?.env === "dev", "relabelled");
       await waitClusters(ns, "argo", { "local-1": "Running", "new-1": "Running" });
+    });
+  } finally {
+    assertEquals(await serve.stop(), 0);
+  }
+});
+
+/** `kubectl ksit …` (main.ts) on cp's admin kubeconfig. */
+function ksit(args: string[]): Promise<RunResult> {
+  const h = harness();
+  return h.run(Deno.execPath(), ["run", "-A", "--quiet", `${root}main.ts`, ...args], undefined, {
+    KUBECONFIG: h.cluster("cp").kubeconfigPath,
+    NO_COLOR: "1",
+  });
+}
+
+Deno.test("target import --from argocd|capi: preview, --apply, idempotent, hand-written names skipped; serve --credentials-from reads them in place; target list shows the source", async () => {
+  const { token } = await setup();
+  const h = harness();
+  const cp = h.cluster("cp");
+  const c1 = h.cluster("cluster-1");
+  const ns = "inv-imp";
+  const argoNs = "inv-imp-cd";
+  const fleet = "inv-imp-fleet";
+  const kc = adminKc(cp);
+  for (const n of [ns, argoNs, fleet]) await createNamespace(kc, n);
+  const docs = await fixture("argocd-cluster-secrets.yaml", {
+    SECRET_PREFIX: "cluster",
+    NAME_PREFIX: "imp",
+    SERVER: c1.url,
+    TOKEN: token,
+    CA_DATA: b64(h.pki.ca.certPem),
+    CERT_DATA: b64(h.pki.admin.certPem),
+    KEY_DATA: b64(h.pki.admin.keyPem),
+    ENV: "prod",
+  });
+  await apply(cp, argoNs, docs.filter((d) => /-(token|tls)$/.test((d.metadata as { name: string }).name)));
+  await apply(cp, fleet, await capiCluster("imp-capi", "prod"));
+  await putKubeconfigSecret(kc, ns, "imp-tls-kubeconfig", c1.kubeconfigYaml);
+  await createTarget(kc, ns, "imp-tls", { clusterName: "imp-tls" }); // hand-written: never overwritten
+
+  const preview = await ksit(["target", "import", "--from", "argocd", "--from-namespace", argoNs, "-n", ns]);
+  assertEquals(preview.code, 0, preview.stderr);
+  assertMatch(preview.stdout, /^NAME\s+FROM\s+CREDENTIALS\s+LABELS\s+ACTION$/m);
+  assertMatch(
+    preview.stdout,
+    new RegExp(
+      `^imp-token\\s+Secret ${argoNs}/cluster-token\\s+${argoNs}/cluster-token \\(argocd\\)\\s+env=prod\\s+create$`,
+      "m",
+    ),
+  );
+  assertMatch(preview.stdout, /^imp-tls\s+.*skip: target imp-tls exists \(hand-written\)$/m);
+  assertStringIncludes(preview.stderr, `Preview only: nothing written to ${ns}`);
+  assertStringIncludes(preview.stderr, `run it with --credentials-from argocd=${argoNs}`);
+  assertEquals((await targets(ns)).map((t) => t.metadata.name), ["imp-tls"], "a preview writes nothing");
+  const yaml = await ksit([
+    "target",
+    "import",
+    "--from",
+    "argocd",
+    "--from-namespace",
+    argoNs,
+    "-n",
+    ns,
+    "-o",
+    "yaml",
+  ]);
+  const listed = parseAllDocuments(yaml.stdout)[0]!.toJS() as { items: IntegrationTarget[] };
+  assertEquals(listed.items.map((t) => t.metadata.name), ["imp-token"]);
+
+  const applied = await ksit([
+    "target",
+    "import",
+    "--from",
+    "argocd",
+    "--from-namespace",
+    argoNs,
+    "-n",
+    ns,
+    "--apply",
+  ]);
+  assertEquals(applied.code, 0, applied.stderr);
+  assertEquals(applied.stdout, "integrationtarget.ksit.io/imp-token created\n");
+  assertStringIncludes(
+    applied.stderr,
+    `skipped Secret ${argoNs}/cluster-tls: target imp-tls exists (hand-written)`,
+  );
+  const capi = await ksit(["target", "import", "--from", "capi", "-n", ns, "--apply"]);
+  assertEquals(capi.code, 0, capi.stderr);
+  assertStringIncludes(capi.stdout, "integrationtarget.ksit.io/imp-capi created");
+  const again = await ksit(["target", "import", "--from", "argocd", "--from-namespace", argoNs, "-n", ns]);
+  assertMatch(again.stdout, /^imp-token\s+.*\s+unchanged$/m);
+  const imported = await getTarget(kc, ns, "imp-token");
+  assertEquals(imported.metadata.labels?.["ksit.io/imported-from"], "argocd");
+  assertEquals(imported.metadata.labels?.["ksit.io/source"], undefined, "not maintained by serve");
+  assertEquals((await getTarget(kc, ns, "imp-tls")).spec, { clusterName: "imp-tls" });
+  const none = await ksit([
+    "target",
+    "import",
+    "--from",
+    "clusterprofile",
+    "--from-namespace",
+    argoNs,
+    "-n",
+    ns,
+  ]);
+  assertEquals(none.code, 0, none.stderr);
+  assertStringIncludes(none.stderr, "No clusterprofile clusters found");
+
+  // serve reads the imported targets' credentials in place, and maintains nothing
+  await createIntegration(kc, ns, "argo", {
+    type: "argocd",
+    targetSelector: { matchLabels: { env: "prod" } },
+  });
+  const serve = await serveWithChartRbac(ns, [
+    { source: "argocd", namespaces: [argoNs], sync: false },
+    { source: "capi", namespaces: [fleet], sync: false },
+  ]);
+  try {
+    await dumpOnFailure([serve], async () => {
+      await waitClusters(ns, "argo", { "imp-token": "Running", "imp-capi": "Running" });
+      const list = await ksit(["target", "list", "-n", ns]);
+      assertEquals(list.code, 0, list.stderr);
+      assertMatch(list.stdout, /^NAME\s+CLUSTER\s+SOURCE\s+READY\s+VERSION\s+REASON\s+AGE$/m);
+      assertMatch(list.stdout, /^imp-token\s+imp-token\s+imported:argocd\s+True\s+v1\.\S+\s+Connected\s+/m);
+      assertMatch(list.stdout, /^imp-capi\s+imp-capi\s+imported:capi\s+True\s+/m);
+      assertMatch(list.stdout, /^imp-tls\s+imp-tls\s+manual\s+True\s+/m);
+      const wide = await ksit(["target", "list", "-n", ns, "-o", "wide"]);
+      assertMatch(
+        wide.stdout,
+        new RegExp(
+          `^imp-capi\\s+.*Cluster ${fleet}/imp-capi\\s+.*${fleet}/imp-capi-kubeconfig/value\\s`,
+          "m",
+        ),
+      );
+      // a Secret of a namespace serve does not read: refused with what to do
+      await ok(cp.kubectl(["create", "namespace", "inv-imp-other"]), "ns");
+      await createTarget(kc, ns, "elsewhere", {
+        clusterName: "elsewhere",
+        kubeconfigSecretRef: { name: "x", namespace: "inv-imp-other" },
+      });
+      const refused = await waitTarget(
+        ns,
+        "elsewhere",
+        (t) => reason(t) === "SecretNotFound",
+        "SecretNotFound",
+      );
+      assertStringIncludes(
+        readyCondition(refused!)?.message ?? "",
+        "Secret inv-imp-other/x key kubeconfig: serve reads no Secrets of namespace inv-imp-other",
+      );
+      assertEquals((await targets(ns)).length, 4, "no target made without --inventory");
+    });
+  } finally {
+    assertEquals(await serve.stop(), 0);
+  }
+});
+
+Deno.test("inventory sync runs on the leader only: a follower writes no target until it holds the Lease", async () => {
+  await setup();
+  const h = harness();
+  const cp = h.cluster("cp");
+  const ns = "inv-lead";
+  const fleet = "inv-lead-fleet";
+  const kc = adminKc(cp);
+  await createNamespace(kc, ns);
+  await createNamespace(kc, fleet);
+  await apply(cp, fleet, await capiCluster("lead-1", "prod"));
+  // another replica holds the Lease
+  const lease = {
+    apiVersion: "coordination.k8s.io/v1",
+    kind: "Lease",
+    metadata: { name: "ksit-controller", namespace: ns },
+    spec: {
+      holderIdentity: "other-replica",
+      leaseDurationSeconds: 3600,
+      renewTime: new Date().toISOString().replace("Z", "000Z"), // MicroTime
+    },
+  };
+  await apply(cp, ns, [lease]);
+  const serve = await serveWithChartRbac(ns, [{ source: "capi", namespaces: [fleet], sync: true }], [
+    "--leader-elect",
+    "--lease-duration=2s",
+  ]);
+  try {
+    await dumpOnFailure([serve], async () => {
+      const ready = await serve.get("/readyz");
+      assertStringIncludes(ready.text, "leader: false");
+      // caches listed, not leading: the metrics of a follower show no inventory pass
+      await eventually(async () => (await serve.get("/metrics")).text.includes("ksit_leader 0"), {
+        what: "follower",
+      });
+      // a pass would have run as soon as the caches listed (readyz): none comes while another replica leads
+      const until = Date.now() + 3_000;
+      while (Date.now() < until) {
+        assertEquals(await targets(ns), [], "a follower writes no target");
+        await new Promise((r) => setTimeout(r, 250)); // the condition here is time passing
+      }
+      // the other replica goes away: this one leads and makes the target
+      await ok(cp.kubectl(["delete", "lease", "ksit-controller", "-n", ns]), "delete lease");
+      await waitTarget(
+        ns,
+        "lead-1",
+        (t) => t?.metadata.labels?.["ksit.io/source"] === "capi",
+        "made by the leader",
+      );
     });
   } finally {
     assertEquals(await serve.stop(), 0);

@@ -404,7 +404,7 @@ export const TARGET_REASON_DOCS: Record<TargetReason, ReasonDoc> = {
       "then.",
       "A ClusterProfile target whose token Secret (KEP-5339's secret reader convention: a Secret named after " +
       "the cluster in KSIT's namespace, key `token`) was never stored.",
-      "A target imported from an inventory (`target import`) while `serve` runs without " +
+      "A target imported with `kubectl ksit target import --from argocd` (or capi) while `serve` runs without " +
       "`--credentials-from <source>=<namespace>`.",
     ],
     confirm: [
@@ -493,7 +493,8 @@ export const TARGET_REASON_DOCS: Record<TargetReason, ReasonDoc> = {
     means: "The ClusterProfile gives no server KSIT can use: it has no `status.accessProviders` (nor the " +
       "deprecated `credentialProviders`) yet, not the access provider the target names, or that provider has " +
       "no `cluster.server`. KSIT takes the server, CA and TLS settings from the access provider and the " +
-      "credential from a Secret.",
+      "credential from a Secret (README, [Already using Argo CD, Cluster API or ClusterProfiles?]" +
+      "(../README.md#already-using-argo-cd-cluster-api-or-clusterprofiles)).",
     causes: ["The cluster manager has not published the cluster's access yet, or removed it."],
     confirm: [
       {

@@ -12,11 +12,27 @@
  */
 import { codeBlocks } from "./markdown.ts";
 
+const INVENTORIES =
+  "the quickstart has no Argo CD, Cluster API or ClusterProfile inventory; tests/inventory_test.ts runs serve " +
+  "with the flags these values render (tests/deploy_helm_test.ts renders and grants them) and target import " +
+  "on real inventories";
+
 /** Commands README shows that the quickstart test does not replay, and why. */
 export const NOT_RUN: Record<string, string> = {
   "npx -y deno@2.9.6 task quickstart":
     "tests/quickstart_test.ts runs this task itself (as `deno task quickstart`, with Deno.execPath())",
   "npx -y deno@2.9.6 task test": "the whole test suite, of which this test is one",
+  "helm upgrade ksit deploy/helm/ksit -n ksit-system --reuse-values --set inventories.argocd.enabled=true":
+    INVENTORIES,
+  "helm upgrade ksit deploy/helm/ksit -n ksit-system --reuse-values --set inventories.capi.enabled=true --set 'inventories.capi.namespaces={fleet-a,fleet-b}'":
+    INVENTORIES,
+  "helm upgrade ksit deploy/helm/ksit -n ksit-system --reuse-values --set inventories.clusterProfiles.enabled=true --set 'inventories.clusterProfiles.namespaces={fleet}'":
+    INVENTORIES,
+  "kubectl get integrationtargets -n ksit-system -L ksit.io/source,env": INVENTORIES,
+  "kubectl ksit target import --from argocd -n ksit-system": INVENTORIES,
+  "kubectl ksit target import --from argocd -n ksit-system --apply": INVENTORIES,
+  "helm upgrade ksit deploy/helm/ksit -n ksit-system --reuse-values --set inventories.argocd.enabled=true --set inventories.argocd.sync=false":
+    INVENTORIES,
 };
 
 export interface Step {
