@@ -329,6 +329,10 @@ export class Controller {
       out.secret = this.secrets.get(ref.name, ns) ?? inv?.secret(ns, ref.name);
     } else if (inv?.readsSecretsIn(ref.namespace)) {
       out.secret = inv.secret(ref.namespace, ref.name);
+    } else if (t.spec.clusterProfileRef) {
+      // KEP-5339's secret readers read the consumer's namespace: KSIT reads no Secrets of the profiles'
+      out.secretUnread = `serve reads the credentials of ClusterProfile targets in its own namespace ` +
+        `(KEP-5339's consumer namespace), not in ${ref.namespace}: store the Secret in ${ns}`;
     } else {
       const origin = targetOrigin(t).source;
       const source: InventorySource = origin ?? (ref.format === "argocd" ? "argocd" : "capi");

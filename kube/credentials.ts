@@ -269,7 +269,9 @@ function argoCdExec(config: Obj, where: string, allowExecAuth: boolean): Obj | u
   if (!allowExecAuth) {
     throw new KubeconfigError(
       "ExecAuthNotAllowed",
-      `${where}: execProviderConfig runs "${command}" for credentials; refused. Store a bearerToken of a ` +
+      `${where}: execProviderConfig runs "${
+        clip(command)
+      }" for credentials; refused. Store a bearerToken of a ` +
         `read-only ServiceAccount instead (kubectl ksit target add --service-account), or allow it with ` +
         `--allow-exec-auth (the command must then be in the controller's image)`,
     );
@@ -296,6 +298,11 @@ function argoCdExec(config: Obj, where: string, allowExecAuth: boolean): Obj | u
     env: Object.entries(env).map(([name, value]) => ({ name, value })),
     interactiveMode: "Never",
   };
+}
+
+/** A name from a Secret, shortened for a message. */
+function clip(s: string): string {
+  return s.length > 64 ? `${s.slice(0, 64)}…` : s;
 }
 
 function strip(o: Obj): Obj {
