@@ -19,7 +19,12 @@ Deno.test("completes subcommands, flags and fixed values", async () => {
   }
   assertEquals(top.directive, ":4");
   assertEquals((await complete("st")).values, ["status"]);
-  assertEquals((await complete("target", "")).values.sort(), ["add", "list"]);
+  assertEquals((await complete("target", "")).values.sort(), ["add", "import", "list"]);
+  assertEquals((await complete("target", "import", "--from", "")).values, [
+    "capi",
+    "argocd",
+    "clusterprofile",
+  ]);
   const flags = (await complete("status", "--w")).values;
   assertEquals(flags, ["--watch"]);
   assert((await complete("status", "--")).values.includes("--kubeconfig"), "global flags too");
