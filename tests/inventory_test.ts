@@ -720,7 +720,17 @@ Deno.test("target import --from argocd|capi: preview, --apply, idempotent, hand-
     applied.stderr,
     `skipped Secret ${argoNs}/cluster-tls: target imp-tls exists (hand-written)`,
   );
-  const capi = await ksit(["target", "import", "--from", "capi", "-n", ns, "--apply"]);
+  const capi = await ksit([
+    "target",
+    "import",
+    "--from",
+    "capi",
+    "--from-namespace",
+    fleet,
+    "-n",
+    ns,
+    "--apply",
+  ]);
   assertEquals(capi.code, 0, capi.stderr);
   assertStringIncludes(capi.stdout, "integrationtarget.ksit.io/imp-capi created");
   const again = await ksit(["target", "import", "--from", "argocd", "--from-namespace", argoNs, "-n", ns]);
