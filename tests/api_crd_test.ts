@@ -263,6 +263,32 @@ const invalid: { what: string; obj: unknown; field: RegExp }[] = [
     field: /spec\.clusterName: Invalid value: "Cluster One"/,
   },
   {
+    what: "a token Secret without a ClusterProfile for the server",
+    obj: target("token-no-server", {
+      clusterName: "token-no-server",
+      kubeconfigSecretRef: { name: "t", format: "token" },
+    }),
+    field:
+      /spec\.kubeconfigSecretRef\.format: Invalid value: .*a token Secret names no server: set spec\.clusterProfileRef/,
+  },
+  {
+    what: "an Argo CD cluster Secret with a ClusterProfile",
+    obj: target("argocd-profile", {
+      clusterName: "argocd-profile",
+      kubeconfigSecretRef: { name: "c", namespace: "argocd", format: "argocd" },
+      clusterProfileRef: { name: "p" },
+    }),
+    field: /spec\.clusterProfileRef: Invalid value: .*an Argo CD cluster Secret names its own server/,
+  },
+  {
+    what: "an unknown credentials format",
+    obj: target("bad-format", {
+      clusterName: "bad-format",
+      kubeconfigSecretRef: { name: "c", format: "vault" },
+    }),
+    field: /spec\.kubeconfigSecretRef\.format: Unsupported value: "vault"/,
+  },
+  {
     what: "missing spec",
     obj: {
       apiVersion: "ksit.io/v1alpha1",
