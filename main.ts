@@ -46,6 +46,12 @@ function positiveInt(value: string): number {
   return n;
 }
 
+function portFlag(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`"${value}" is not a port`);
+  return n;
+}
+
 function repeat(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
@@ -243,6 +249,7 @@ export function buildProgram(io: Io, run: (p: Promise<number>) => Promise<void>)
       "--secret-selector <selector>",
       "only read kubeconfig Secrets with these labels (e.g. ksit.io/kubeconfig=true, set by target add)",
     )
+    .option("--ui-addr <addr>", "serve the dashboard (/ui/) on this address, e.g. 127.0.0.1:8081 (default: off)")
     .action((opts, cmd) =>
       run(
         import("./cli/serve.ts").then((m) =>
@@ -260,9 +267,20 @@ export function buildProgram(io: Io, run: (p: Promise<number>) => Promise<void>)
             allowedServers: opts.allowedServers,
             deniedServers: opts.deniedServers,
             secretSelector: opts.secretSelector,
+            uiAddr: opts.uiAddr,
           })
         ),
       )
+    );
+
+  program
+    .command("dashboard")
+    .description("serve the live fleet dashboard locally from your kubeconfig (read-only) and print its URL")
+    .option("--address <address>", "address to listen on (a non-loopback address exposes it)", "127.0.0.1")
+    .option("--port <port>", "port to listen on (0: any free port)", portFlag, 8090)
+    .option("--open", "open the dashboard in a browser")
+    .action((opts, cmd) =>
+      run(import("./cli/dashboard.ts").then((m) => m.dashboard(globalsOf(cmd), opts, io)))
     );
 
   program

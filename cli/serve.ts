@@ -21,6 +21,7 @@ export interface ServeFlags {
   allowedServers?: string[];
   deniedServers?: string[];
   secretSelector?: string;
+  uiAddr?: string;
 }
 
 export function serveOptions(g: GlobalOptions, f: ServeFlags): ServeOptions {
@@ -42,6 +43,7 @@ export function serveOptions(g: GlobalOptions, f: ServeFlags): ServeOptions {
     ...(f.allowedServers?.length ? { allowedServers: f.allowedServers } : {}),
     ...(f.deniedServers?.length ? { deniedServers: f.deniedServers } : {}),
     ...(f.secretSelector ? { secretSelector: f.secretSelector } : {}),
+    ...(f.uiAddr ? { uiAddr: f.uiAddr } : {}),
   };
 }
 

@@ -178,6 +178,9 @@ export class Controller {
   private cpTimer: ReturnType<typeof setInterval> | undefined;
   private livenessTimer: ReturnType<typeof setInterval> | undefined;
   private cpDown = false;
+  /** The last full verdicts per Integration (`namespace/name`): the status keeps fewer components. */
+  private readonly verdicts = new Map<string, ClusterStatus[]>();
+  private readonly listeners = new Set<() => void>();
 
   constructor(private readonly deps: ControllerDeps, private readonly opts: ControllerOptions) {
     const { kube, log } = deps;
@@ -195,7 +198,10 @@ export class Controller {
       client: kube,
       path: `/apis/${GROUP}/${VERSION}${scope}/integrations`,
       list: listCustom("integrations"),
-      onChange: (_t, o) => this.queue.add(objKey(I, o)),
+      onChange: (_t, o) => {
+        this.queue.add(objKey(I, o));
+        this.changed();
+      },
       log,
       maxBackoffMs: 5_000,
       warnOnError: true,
@@ -208,6 +214,7 @@ export class Controller {
       onChange: (_t, o) => {
         this.queue.add(objKey(T, o));
         this.enqueueIntegrations(); // selection and names may have changed
+        this.changed();
       },
       log,
       maxBackoffMs: 5_000,
@@ -294,11 +301,13 @@ export class Controller {
       await kube.call("get", () => kube.api(VersionApi).getCode());
       if (this.cpDown) {
         this.cpDown = false;
+        this.changed();
         this.deps.log.info("control plane reachable again; restarting its watches");
         for (const i of [this.integrations, this.targets, this.secrets]) i.restart();
       }
     } catch (e) {
       if (!this.cpDown) this.deps.log.warn("control plane unreachable", { error: errorMessage(e) });
+      if (!this.cpDown) this.changed();
       this.cpDown = true;
     } finally {
       this.probing = false;
@@ -319,6 +328,38 @@ export class Controller {
   hasSynced(): boolean {
     this.everSynced ||= this.synced();
     return this.everSynced;
+  }
+
+  // ---------------------------------------------------------------- read access (the dashboard, ui/)
+
+  /** The Integrations in the informer's cache (read-only). */
+  currentIntegrations(): readonly Integration[] {
+    return this.integrations.list();
+  }
+
+  /** The IntegrationTargets in the informer's cache (read-only). */
+  currentTargets(): readonly IntegrationTarget[] {
+    return this.targets.list();
+  }
+
+  /** The last full verdicts of Integration `namespace/name` (every component, also of healthy clusters). */
+  lastVerdicts(id: string): readonly ClusterStatus[] | undefined {
+    return this.verdicts.get(id);
+  }
+
+  /** The control plane answered its last probe. */
+  controlPlaneReachable(): boolean {
+    return !this.cpDown;
+  }
+
+  /** `fn` after every change of an Integration, an IntegrationTarget or the control plane's reachability. */
+  onChange(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private changed(): void {
+    for (const fn of this.listeners) fn();
   }
 
   /** Enqueues every object (on becoming leader: write what followers only computed). */
@@ -508,6 +549,7 @@ export class Controller {
       this.written.delete(key);
       this.lastWrite.delete(key);
       this.refused.delete(key);
+      this.verdicts.delete(`${namespace}/${name}`);
       this.dropIntegrationMetrics(namespace, name);
       this.queue.drop(key);
       return undefined;
@@ -602,6 +644,7 @@ export class Controller {
     );
     this.deps.metrics.checkDuration.observe({ type: obj.spec.type }, (performance.now() - started) / 1000);
     this.updateIntegrationMetrics(obj, status, clusters);
+    this.verdicts.set(`${namespace}/${name}`, status.phase === "Disabled" ? [] : clusters);
     if (!this.opts.canWrite() || sameStatus(obj.status, status)) return requeue;
     // the API server refused exactly this status before (a summary stands in for it): not again
     if (this.refused.get(key) === canonicalJson(status)) return requeue;

@@ -43,18 +43,20 @@ export interface ServeOptions {
   deniedServers?: string[];
   /** `--secret-selector`: only Secrets with these labels are read. */
   secretSelector?: string;
+  /** `--ui-addr`: serve the dashboard (ui/) on this address; unset: no dashboard. */
+  uiAddr?: string;
 }
 
 const SA_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 
 /** Splits `host:port` (`:8080` ⇒ all interfaces). */
-export function parseAddr(addr: string): { hostname: string; port: number } {
+export function parseAddr(addr: string, flag = "--health-addr"): { hostname: string; port: number } {
   const i = addr.lastIndexOf(":");
-  if (i < 0) throw new Error(`--health-addr ${addr}: expected host:port or :port`);
+  if (i < 0) throw new Error(`${flag} ${addr}: expected host:port or :port`);
   let hostname = addr.slice(0, i) || "0.0.0.0";
   if (hostname.startsWith("[") && hostname.endsWith("]")) hostname = hostname.slice(1, -1);
   const port = Number(addr.slice(i + 1));
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--health-addr ${addr}: bad port`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${flag} ${addr}: bad port`);
   return { hostname, port };
 }
 
@@ -81,6 +83,40 @@ function watchedNamespace(opts: ServeOptions, kc: KubeConfig): string {
     if (ns) return ns;
   } catch { /* not in a pod */ }
   return kc.getContextObject(kc.getCurrentContext())?.namespace || "default";
+}
+
+/** The dashboard (ui/) on its own address, fed by the controller's informers. */
+async function startUi(
+  addr: string,
+  controller: Controller,
+  kube: KubeClient,
+  namespace: string,
+  opts: ServeOptions,
+  signal: AbortSignal,
+  log: ReturnType<typeof jsonLogger>,
+): Promise<{ finished: Promise<void> }> {
+  const [{ Fleet }, { createUiApp, loopbackHosts }, { controllerSource }] = await Promise.all([
+    import("../ui/fleet.ts"),
+    import("../ui/app.ts"),
+    import("./ui_source.ts"),
+  ]);
+  const fleet = new Fleet(controllerSource(controller, kube, { namespace, allNamespaces: !!opts.allNamespaces }))
+    .start();
+  const { hostname, port } = parseAddr(addr, "--ui-addr");
+  const loopback = hostname === "127.0.0.1" || hostname === "localhost" || hostname === "::1";
+  let app: ReturnType<typeof createUiApp> | undefined;
+  const server = Deno.serve({
+    hostname,
+    port,
+    signal,
+    onListen: (a) => {
+      // a loopback bind (reached through kubectl port-forward) accepts only loopback Host headers
+      app = createUiApp(fleet, loopback ? { allowHost: loopbackHosts(a.port) } : {});
+      log.info("dashboard listening", { addr: `${a.hostname}:${a.port}`, path: "/ui/" });
+    },
+  }, (req, info) => app ? app.fetch(req, info) : new Response("starting\n", { status: 503 }));
+  signal.addEventListener("abort", () => fleet.stop(), { once: true });
+  return { finished: server.finished };
 }
 
 export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promise<void> {
@@ -170,6 +206,8 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
     onListen: (a) => log.info("health server listening", { addr: `${a.hostname}:${a.port}` }),
   }, app.fetch);
 
+  const ui = opts.uiAddr ? await startUi(opts.uiAddr, controller, kube, namespace, opts, stop.signal, log) : undefined;
+
   log.info("starting", {
     namespace: opts.allNamespaces ? "*" : namespace,
     leaseNamespace: namespace,
@@ -195,6 +233,7 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
   await controller.stop();
   await leaderLoop;
   await server.finished;
+  await ui?.finished;
   for (const s of signals) Deno.removeSignalListener(s, onSignal);
   globalThis.removeEventListener("unhandledrejection", onRejection);
   log.info("stopped");

@@ -204,6 +204,7 @@ Deno.test("the chart's ServiceAccount has least privilege", async () => {
       ["patch", "integrationtargets.ksit.io/status"],
       ["create", "events"],
       ["patch", "events"],
+      ["list", "events"],
       ["create", "leases.coordination.k8s.io"],
       ["update", "leases.coordination.k8s.io#ksit-leader"],
       ["get", "leases.coordination.k8s.io#ksit-leader"],

@@ -126,11 +126,12 @@ export function createUiApp(fleet: Fleet, o: UiAppOptions = {}): Hono {
     return streamSSE(c, async (stream) => {
       let pending: Published | undefined;
       let wake: (() => void) | undefined;
+      let done = false;
       const unsubscribe = fleet.subscribe((p) => {
-        pending = p; // a slow reader gets the newest view, never a backlog
+        if (p) pending = p; // a slow reader gets the newest view, never a backlog
+        else done = true; // the fleet stopped: end the stream
         wake?.();
       });
-      let done = false;
       stream.onAbort(() => {
         done = true;
         wake?.();

@@ -57,7 +57,7 @@ export class Fleet {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lastBuild = 0;
   private unsubscribe: (() => void) | undefined;
-  private readonly listeners = new Set<(p: Published) => void>();
+  private readonly listeners = new Set<(p: Published | null) => void>();
   private readonly eventCache = new Map<
     string,
     { at: number; events?: ViewEvent[]; problem?: string; running?: Promise<void> }
@@ -84,6 +84,7 @@ export class Fleet {
     this.unsubscribe = undefined;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    for (const l of [...this.listeners]) l(null); // streams end, so a server can shut down
     this.listeners.clear();
   }
 
@@ -93,8 +94,8 @@ export class Fleet {
     return this.published!;
   }
 
-  /** `fn` gets every new view; returns unsubscribe. */
-  subscribe(fn: (p: Published) => void): () => void {
+  /** `fn` gets every new view, and null when the fleet stops; returns unsubscribe. */
+  subscribe(fn: (p: Published | null) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
   }
