@@ -69,7 +69,9 @@ export async function dashboard(
         const host = a.hostname.includes(":") ? `[${a.hostname}]` : a.hostname;
         const url = `http://${host}:${a.port}/ui/`;
         const where = namespace ? `namespace ${namespace}` : "all namespaces";
-        io.out(`KSIT dashboard: ${url}  (context ${client.contextName}, ${where}; read-only; Ctrl-C to stop)\n`);
+        io.out(
+          `KSIT dashboard: ${url}  (context ${client.contextName}, ${where}; read-only; Ctrl-C to stop)\n`,
+        );
         if (!loopback) {
           io.err(
             `warning: listening on ${a.hostname}: anyone who can reach this address can read the dashboard\n`,

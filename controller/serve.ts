@@ -100,7 +100,9 @@ async function startUi(
     import("../ui/app.ts"),
     import("./ui_source.ts"),
   ]);
-  const fleet = new Fleet(controllerSource(controller, kube, { namespace, allNamespaces: !!opts.allNamespaces }))
+  const fleet = new Fleet(
+    controllerSource(controller, kube, { namespace, allNamespaces: !!opts.allNamespaces }),
+  )
     .start();
   const { hostname, port } = parseAddr(addr, "--ui-addr");
   const loopback = hostname === "127.0.0.1" || hostname === "localhost" || hostname === "::1";
@@ -206,7 +208,9 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
     onListen: (a) => log.info("health server listening", { addr: `${a.hostname}:${a.port}` }),
   }, app.fetch);
 
-  const ui = opts.uiAddr ? await startUi(opts.uiAddr, controller, kube, namespace, opts, stop.signal, log) : undefined;
+  const ui = opts.uiAddr
+    ? await startUi(opts.uiAddr, controller, kube, namespace, opts, stop.signal, log)
+    : undefined;
 
   log.info("starting", {
     namespace: opts.allNamespaces ? "*" : namespace,
