@@ -65,7 +65,7 @@ export async function dashboard(
       port,
       signal: stop.signal,
       onListen: (a) => {
-        app = createUiApp(fleet, loopback ? { allowHost: loopbackHosts(a.port) } : {});
+        app = createUiApp(fleet, loopback ? { allowHost: loopbackHosts() } : {});
         const host = a.hostname.includes(":") ? `[${a.hostname}]` : a.hostname;
         const url = `http://${host}:${a.port}/ui/`;
         const where = namespace ? `namespace ${namespace}` : "all namespaces";

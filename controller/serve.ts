@@ -113,7 +113,7 @@ async function startUi(
     signal,
     onListen: (a) => {
       // a loopback bind (reached through kubectl port-forward) accepts only loopback Host headers
-      app = createUiApp(fleet, loopback ? { allowHost: loopbackHosts(a.port) } : {});
+      app = createUiApp(fleet, loopback ? { allowHost: loopbackHosts() } : {});
       log.info("dashboard listening", { addr: `${a.hostname}:${a.port}`, path: "/ui/" });
     },
   }, (req, info) => app ? app.fetch(req, info) : new Response("starting\n", { status: 503 }));

@@ -35,7 +35,26 @@ function canIResource(resource: string): string[] {
   return sub ? [res!, `--subresource=${sub}`] : [res!];
 }
 
-/** A stand-in ServiceMonitor CRD so the optional ServiceMonitor validates server-side. */
+/** Stand-in ServiceMonitor and PrometheusRule CRDs so the optional objects validate server-side. */
+function standInCrd(kind: string, plural: string) {
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: `${plural}.monitoring.coreos.com` },
+    spec: {
+      group: "monitoring.coreos.com",
+      scope: "Namespaced",
+      names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List` },
+      versions: [{
+        name: "v1",
+        served: true,
+        storage: true,
+        schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
+      }],
+    },
+  };
+}
+
 const serviceMonitorCrd = {
   apiVersion: "apiextensions.k8s.io/v1",
   kind: "CustomResourceDefinition",
@@ -75,6 +94,12 @@ const nonDefault = [
   "serve.allowedServers={10.0.0.0/8,*.clusters.example.com}",
   "--set",
   "secrets.labelSelector=ksit.io/kubeconfig=true",
+  "--set",
+  "prometheusRule.enabled=true",
+  "--set",
+  "grafana.dashboard.enabled=true",
+  "--set",
+  "ui.address=0.0.0.0",
 ];
 
 Deno.test("helm lint --strict passes, with default and non-default values", async () => {
@@ -100,7 +125,16 @@ Deno.test("helm template output is accepted by the API server (kubectl apply --d
     "servicemonitor crd",
   );
   await ok(
-    c.kubectl(["wait", "--for=condition=Established", "crd/servicemonitors.monitoring.coreos.com"]),
+    c.kubectl(["apply", "-f", "-"], { stdin: JSON.stringify(standInCrd("PrometheusRule", "prometheusrules")) }),
+    "prometheusrule crd",
+  );
+  await ok(
+    c.kubectl([
+      "wait",
+      "--for=condition=Established",
+      "crd/servicemonitors.monitoring.coreos.com",
+      "crd/prometheusrules.monitoring.coreos.com",
+    ]),
     "est",
   );
   for (const [ns, extra] of [["tpl-default", []], ["tpl-custom", nonDefault]] as const) {
@@ -133,7 +167,17 @@ Deno.test("helm template output is accepted by the API server (kubectl apply --d
         "kc-leader",
       ]);
       assert(kinds.includes("PodDisruptionBudget") && kinds.includes("ServiceMonitor"), kinds.join(","));
+      assert(kinds.includes("PrometheusRule") && kinds.includes("ConfigMap"), kinds.join(","));
+      const sm = docs.find((d) => d.kind === "ServiceMonitor");
+      assertEquals(sm.spec.endpoints[0].honorLabels, true, "KSIT's namespace label is kept");
+      // the dashboard on all interfaces: its port is declared
+      assert(ctr.args.includes("--ui-addr=0.0.0.0:8081"), ctr.args.join(" "));
+      assert(ctr.ports.some((p: { name: string }) => p.name === "ui"), JSON.stringify(ctr.ports));
     } else {
+      // the dashboard on the pod's loopback (kubectl port-forward only): no port declared
+      assert(ctr.args.includes("--ui-addr=127.0.0.1:8081"), ctr.args.join(" "));
+      assert(!ctr.ports.some((p: { name: string }) => p.name === "ui"), JSON.stringify(ctr.ports));
+      assert(!kinds.includes("PrometheusRule") && !kinds.includes("ConfigMap"), kinds.join(","));
       assert(!ctr.args.includes("--leader-elect"));
       assert(ctr.args.includes(`--namespace=${ns}`));
       assert(kinds.includes("Role") && !kinds.includes("ClusterRole"), kinds.join(","));

@@ -30,7 +30,7 @@ export const CSP = [
 ].join("; ");
 
 export interface UiAppOptions {
-  /** Accept only these Host header values (e.g. for a loopback bind: 127.0.0.1:PORT, localhost:PORT). */
+  /** Accept only these Host header values (for a loopback bind: `loopbackHosts()`). */
   allowHost?: (host: string) => boolean;
   /** Concurrent SSE streams (default 64); more are refused with 503. */
   maxStreams?: number;
@@ -38,10 +38,12 @@ export interface UiAppOptions {
   pingMs?: number;
 }
 
-/** `allowHost` for a server bound to loopback on `port`. */
-export function loopbackHosts(port: number): (host: string) => boolean {
-  const ok = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
-  return (host) => ok.has(host.toLowerCase());
+/**
+ * `allowHost` for a server bound to loopback: a loopback name with any port (`kubectl port-forward` may put
+ * the pod's port on another local port). A DNS-rebinding page sends its own host name, and is refused.
+ */
+export function loopbackHosts(): (host: string) => boolean {
+  return (host) => /^(127\.0\.0\.1|localhost|\[::1\])(:\d{1,5})?$/i.test(host);
 }
 
 const INDEX_HTML = `<!doctype html>

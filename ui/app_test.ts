@@ -67,12 +67,14 @@ Deno.test("ui app: view, cluster and integration drill-downs (events cached)", a
 Deno.test("ui app: Host header checked when bound to loopback (DNS rebinding)", async () => {
   const { fleet } = setup();
   try {
-    const app = createUiApp(fleet, { allowHost: loopbackHosts(8090) });
+    const app = createUiApp(fleet, { allowHost: loopbackHosts() });
     const get = (host: string) => app.request("/ui/", { headers: { host } });
     assertEquals((await get("127.0.0.1:8090")).status, 200);
     assertEquals((await get("localhost:8090")).status, 200);
     assertEquals((await get("evil.example:8090")).status, 421);
-    assertEquals((await get("127.0.0.1:9999")).status, 421);
+    assertEquals((await get("localhost:9999")).status, 200, "kubectl port-forward to another local port");
+    assertEquals((await get("localhost.evil.example:8090")).status, 421);
+    assertEquals((await get("")).status, 421);
   } finally {
     fleet.stop();
   }

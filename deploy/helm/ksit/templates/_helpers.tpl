@@ -43,3 +43,17 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "ksit.leaseName" -}}
 {{- default (printf "%s-leader" (include "ksit.fullname" .)) .Values.leaderElection.leaseName -}}
 {{- end -}}
+
+{{/* The dashboard's bind address (serve --ui-addr): IPv6 addresses in brackets. */}}
+{{- define "ksit.uiAddr" -}}
+{{- if contains ":" .Values.ui.address -}}[{{ .Values.ui.address }}]{{- else -}}{{ .Values.ui.address }}{{- end -}}:{{ .Values.ui.port }}
+{{- end -}}
+
+{{- define "ksit.uiLoopback" -}}
+{{- if has .Values.ui.address (list "127.0.0.1" "localhost" "::1") -}}true{{- end -}}
+{{- end -}}
+
+{{/* The scrape job of the controller's metrics (the ServiceMonitor's: the metrics Service's name). */}}
+{{- define "ksit.metricsJob" -}}
+{{- default (printf "%s-metrics" (include "ksit.fullname" .)) .Values.prometheusRule.job -}}
+{{- end -}}
