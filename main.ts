@@ -249,7 +249,10 @@ export function buildProgram(io: Io, run: (p: Promise<number>) => Promise<void>)
       "--secret-selector <selector>",
       "only read kubeconfig Secrets with these labels (e.g. ksit.io/kubeconfig=true, set by target add)",
     )
-    .option("--ui-addr <addr>", "serve the dashboard (/ui/) on this address, e.g. 127.0.0.1:8081 (default: off)")
+    .option(
+      "--ui-addr <addr>",
+      "serve the dashboard (/ui/) on this address, e.g. 127.0.0.1:8081 (default: off)",
+    )
     .action((opts, cmd) =>
       run(
         import("./cli/serve.ts").then((m) =>

@@ -125,7 +125,9 @@ Deno.test("helm template output is accepted by the API server (kubectl apply --d
     "servicemonitor crd",
   );
   await ok(
-    c.kubectl(["apply", "-f", "-"], { stdin: JSON.stringify(standInCrd("PrometheusRule", "prometheusrules")) }),
+    c.kubectl(["apply", "-f", "-"], {
+      stdin: JSON.stringify(standInCrd("PrometheusRule", "prometheusrules")),
+    }),
     "prometheusrule crd",
   );
   await ok(

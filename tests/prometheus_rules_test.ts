@@ -27,7 +27,12 @@ async function render(values: string[]): Promise<Record<string, unknown>[]> {
   try {
     const out = await new Deno.Command(tb.helm, {
       args: ["template", "ksit", chart, "-n", "ksit-system", ...values],
-      env: { HOME: dir, HELM_CACHE_HOME: `${dir}/c`, HELM_CONFIG_HOME: `${dir}/f`, HELM_DATA_HOME: `${dir}/d` },
+      env: {
+        HOME: dir,
+        HELM_CACHE_HOME: `${dir}/c`,
+        HELM_CONFIG_HOME: `${dir}/f`,
+        HELM_DATA_HOME: `${dir}/d`,
+      },
       stdout: "piped",
       stderr: "piped",
     }).output();
@@ -48,7 +53,9 @@ async function promtoolVersion(): Promise<string> {
 Deno.test("PrometheusRule: promtool check rules, and promtool test rules for every alert", async () => {
   const tb = await testbin();
   const docs = await render(["--set", "prometheusRule.enabled=true"]);
-  const rule = docs.find((d) => d.kind === "PrometheusRule") as { spec: { groups: { rules: { alert?: string }[] }[] } };
+  const rule = docs.find((d) => d.kind === "PrometheusRule") as {
+    spec: { groups: { rules: { alert?: string }[] }[] };
+  };
   assert(rule, "a PrometheusRule is rendered");
   const alerts = rule.spec.groups.flatMap((g) => g.rules.map((r) => r.alert)).filter(Boolean) as string[];
   // every alert is tested, firing at least once
@@ -56,7 +63,9 @@ Deno.test("PrometheusRule: promtool check rules, and promtool test rules for eve
     tests: { alert_rule_test?: { alertname: string; exp_alerts: unknown[] }[] }[];
   };
   const fired = new Set(
-    tests.tests.flatMap((t) => t.alert_rule_test ?? []).filter((a) => a.exp_alerts.length).map((a) => a.alertname),
+    tests.tests.flatMap((t) => t.alert_rule_test ?? []).filter((a) => a.exp_alerts.length).map((a) =>
+      a.alertname
+    ),
   );
   assertEquals(alerts.filter((a) => !fired.has(a)), [], "alerts without a firing test case");
 
@@ -68,7 +77,9 @@ Deno.test("PrometheusRule: promtool check rules, and promtool test rules for eve
     assertEquals(check.code, 0, `promtool check rules:\n${check.stdout}${check.stderr}`);
     const test = await run(tb.promtool, ["test", "rules", "alerts_test.yaml"], dir);
     assertEquals(test.code, 0, `promtool test rules:\n${test.stdout}${test.stderr}`);
-    console.log(`${await promtoolVersion()}: ${alerts.length} alerts (${alerts.join(", ")}) checked and tested`);
+    console.log(
+      `${await promtoolVersion()}: ${alerts.length} alerts (${alerts.join(", ")}) checked and tested`,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -92,7 +103,9 @@ Deno.test("PrometheusRule: non-default values (durations, extra labels, job) sti
   ]);
   const rule = docs.find((d) => d.kind === "PrometheusRule") as {
     metadata: { labels: Record<string, string> };
-    spec: { groups: { rules: { alert: string; expr: string; for: string; labels: Record<string, string> }[] }[] };
+    spec: {
+      groups: { rules: { alert: string; expr: string; for: string; labels: Record<string, string> }[] }[];
+    };
   };
   assertEquals(rule.metadata.labels.release, "kube-prometheus-stack");
   const rules = rule.spec.groups[0]!.rules;
@@ -129,7 +142,7 @@ Deno.test("Grafana dashboard: every query parses with promtool and uses only KSI
     const m = /^# TYPE (\S+) (\S+)/.exec(line);
     if (!m) continue;
     exported.add(m[1]!);
-    if (m[2] === "histogram") for (const s of ["_bucket", "_sum", "_count"]) exported.add(m[1]! + s);
+    if (m[2] === "histogram") { for (const s of ["_bucket", "_sum", "_count"]) exported.add(m[1]! + s); }
   }
   const exprs: { record: string; expr: string }[] = [];
   const vars = dashboard.templating.list.map((v) => typeof v.query === "string" ? v.query : v.query.query);
@@ -143,11 +156,16 @@ Deno.test("Grafana dashboard: every query parses with promtool and uses only KSI
   }
   assert(exprs.length >= 10, `${exprs.length} queries`);
   for (const q of [...exprs.map((e) => e.expr), ...vars]) {
-    for (const name of q.match(/\bksit_[a-z_]+/g) ?? []) assert(exported.has(name), `${name} is not a KSIT metric`);
+    for (const name of q.match(/\bksit_[a-z_]+/g) ?? []) {
+      assert(exported.has(name), `${name} is not a KSIT metric`);
+    }
   }
   const dir = await Deno.makeTempDir({ prefix: "ksit-promtool-" });
   try {
-    await Deno.writeTextFile(`${dir}/dashboard.yaml`, stringify({ groups: [{ name: "dashboard", rules: exprs }] }));
+    await Deno.writeTextFile(
+      `${dir}/dashboard.yaml`,
+      stringify({ groups: [{ name: "dashboard", rules: exprs }] }),
+    );
     const check = await run(tb.promtool, ["check", "rules", "dashboard.yaml"], dir);
     assertEquals(check.code, 0, `the dashboard's PromQL:\n${check.stdout}${check.stderr}`);
   } finally {

@@ -75,6 +75,17 @@ Deno.test("quickstart: all Integrations Running on live clusters; its printed br
       .exec(first.text)?.[1];
     assert(fixCmd, "the command that repairs it is printed");
     assertMatch(first.text, /argocd-repo-server\s+2\/2\s+2\s+2/); // kubectl get deployments: real status
+    // the printed dashboard URL (serve --ui-addr) answers with the fleet
+    const uiUrl = /^\s*open (http:\/\/127\.0\.0\.1:\d+\/ui\/)/m.exec(first.text)?.[1];
+    assert(uiUrl, "the dashboard URL is printed");
+    const view = await (await fetch(`${uiUrl}api/view`)).json();
+    assertEquals(view.integrations.map((i: { name: string }) => i.name), [
+      "argocd",
+      "flux",
+      "istio",
+      "prometheus",
+    ]);
+    assertEquals(view.totals.clusters, 2);
 
     // the user's shell: the printed export line, then the printed commands
     const userEnv = {
