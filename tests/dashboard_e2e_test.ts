@@ -189,7 +189,10 @@ Deno.test("dashboard on live clusters: serve --ui-addr and kubectl ksit dashboar
         await page.eval<string>("document.getElementById('totals').textContent"),
         "2clusters",
       );
+      await page.viewport(1280, 330);
+      await new Promise((r) => setTimeout(r, 100)); // a frame at the new size
       await screenshot(page, "dashboard.png");
+      await page.viewport(1280, 720);
 
       // break argocd-repo-server on cluster-1: the cell turns Degraded without a reload
       const t0 = performance.now();

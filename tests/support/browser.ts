@@ -183,6 +183,16 @@ export class Page {
     ]);
   }
 
+  /** Resizes the viewport. */
+  async viewport(width: number, height: number): Promise<void> {
+    await this.cmd("Emulation.setDeviceMetricsOverride", {
+      width,
+      height,
+      deviceScaleFactor: 1,
+      mobile: false,
+    });
+  }
+
   /** Navigates and waits for the load event. */
   async goto(url: string, timeoutMs = 30_000): Promise<void> {
     const loaded = new Promise<void>((resolve, reject) => {

@@ -39,7 +39,16 @@
     lastViewAt: 0,
   };
   // measurements for the browser tests (and the curious): render times in ms
-  const stats = { renders: 0, lastRenderMs: 0, firstRenderAt: 0, views: 0, lastViewBytes: 0, rowsInDom: 0 };
+  const stats = {
+    renders: 0,
+    lastRenderMs: 0,
+    firstRenderAt: 0,
+    scriptAt: performance.now(),
+    firstViewAt: 0,
+    views: 0,
+    lastViewBytes: 0,
+    rowsInDom: 0,
+  };
   globalThis.__ksit = stats;
 
   // ------------------------------------------------------------------------------------------ DOM helpers
@@ -643,6 +652,7 @@
     es.addEventListener("view", (e) => {
       heard();
       stats.views++;
+      if (!stats.firstViewAt) stats.firstViewAt = performance.now();
       stats.lastViewBytes = e.data.length;
       try {
         state.view = JSON.parse(e.data);
