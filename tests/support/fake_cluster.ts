@@ -30,7 +30,7 @@ export class FakeApiServer {
 
   /** `tls`: PEM certificate and key (e.g. the harness' serving pair, valid for 127.0.0.1); none: plain http. */
   static start(opts: { tls?: { cert: string; key: string }; handler?: Handler } = {}): FakeApiServer {
-    let self: FakeApiServer | undefined;
+    const ref: { self?: FakeApiServer } = {};
     const server = Deno.serve({
       hostname: "127.0.0.1",
       port: 0,
@@ -38,21 +38,21 @@ export class FakeApiServer {
       ...(opts.tls ? { cert: opts.tls.cert, key: opts.tls.key } : {}),
     }, (req) => {
       const url = new URL(req.url);
-      self!.requests.push({
+      ref.self!.requests.push({
         method: req.method,
         path: url.pathname,
         query: url.searchParams,
         headers: req.headers,
       });
-      return self!.handler(req, url);
+      return ref.self!.handler(req, url);
     });
     const scheme = opts.tls ? "https" : "http";
-    self = new FakeApiServer(
+    ref.self = new FakeApiServer(
       server,
       `${scheme}://127.0.0.1:${server.addr.port}`,
       opts.handler ?? kubernetesLike(),
     );
-    return self;
+    return ref.self;
   }
 
   /** Requests whose path starts with `prefix`. */
