@@ -233,7 +233,21 @@ Deno.test("dashboard on live clusters: serve --ui-addr and kubectl ksit dashboar
       }
       await screenshot(page, "dashboard-cluster.png");
 
-      // integration drill-down: conditions, the phase timeline Running → Degraded, the Warning Event
+      // integration drill-down: conditions, the phase timeline Running → Degraded, the Warning Event (once serve
+      // has recorded it: the page reads Events when the Integration is opened)
+      await eventually(async () => {
+        const r = await cp.kubectl([
+          "get",
+          "events",
+          "-n",
+          NS,
+          "--field-selector",
+          "involvedObject.name=argocd,type=Warning",
+          "-o",
+          "name",
+        ]);
+        return r.code === 0 && r.stdout.trim() !== "";
+      }, { timeoutMs: 30_000, what: "the Warning Event of argocd" });
       await page.eval(`document.querySelector(".hcell[data-integration='${NS}/argocd']").click()`);
       const ipanel = await page.waitFor<string>(
         "(() => { const p = document.getElementById('panel'); const t = p.textContent; " +
@@ -306,6 +320,16 @@ Deno.test("dashboard on live clusters: serve --ui-addr and kubectl ksit dashboar
         await local.eval<string>("document.getElementById('source').textContent"),
         "context cp",
       );
+      const localPayloads = [
+        await (await fetch(`${dash.url}api/view`)).text(),
+        await (await fetch(`${dash.url}api/cluster?id=${encodeURIComponent(`${NS}/cluster-1`)}`)).text(),
+        await (await fetch(`${dash.url}api/integration?id=${encodeURIComponent(`${NS}/argocd`)}`)).text(),
+      ];
+      for (const p of localPayloads) {
+        for (const s of secretBytes) {
+          assert(!p.includes(s), `secret bytes reached the local page: ${s.slice(0, 12)}…`);
+        }
+      }
 
       // hostile strings: a target whose labels hold markup, an Integration naming a cluster that is markup
       const evil = `<img src=x onerror="window.__xss=1;alert(document.domain)">`;
