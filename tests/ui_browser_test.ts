@@ -110,6 +110,18 @@ Deno.test("dashboard page: 1,000 clusters × 4 tools render without freezing (vi
         `(${shown}); ${m.rows} rows in the DOM`,
     );
     assertStringIncludes(shown, "of 1000 clusters");
+    // a phase in the totals filters too (and clicked again, shows all)
+    await page.eval("document.querySelector('button.chip.p-Degraded').click()");
+    assertEquals(await page.eval("document.getElementById('f-phase').value"), "Degraded");
+    assertEquals(
+      await page.eval("document.querySelector('.mrow .cell[data-phase=Degraded]') !== null"),
+      true,
+    );
+    await page.eval("document.querySelector('button.chip.p-Degraded').click()");
+    assertStringIncludes(
+      await page.eval<string>("document.getElementById('count').textContent"),
+      "1000 of 1000",
+    );
     assertEquals(page.problems, []);
   });
 });

@@ -210,24 +210,40 @@
   function renderTotals(v) {
     clear(ui.totals);
     const t = v.totals;
-    const box = (label, value, cls, title) =>
+    const box = (label, value, cls, title, onclick) =>
       el(
         "div",
-        { class: `total ${cls || ""}`, title },
+        { class: `total ${cls || ""}${onclick ? " clickable" : ""}`, title, onclick },
         el("b", { text: value }),
         el("span", { text: label }),
       );
+    // a phase in the totals filters the matrix by it (again: all phases)
+    const byPhase = (p) => () => {
+      ui.phase.value = state.filter.phase === p ? "" : p;
+      onFilter();
+    };
     ui.totals.append(box("integrations", t.integrations), box("clusters", t.clusters));
     for (const p of v.filters.phases) {
       const n = t.integrationPhases[p];
-      if (n) ui.totals.append(box(p, n, `p-${cssPhase(p)}`, `${n} Integration(s) ${p}`));
+      if (n) {
+        ui.totals.append(
+          box(p, n, `p-${cssPhase(p)}`, `${n} Integration(s) ${p}; click: only ${p}`, byPhase(p)),
+        );
+      }
     }
     const cells = Object.entries(t.cellPhases).sort((a, b) => sev(b[0]) - sev(a[0]));
     ui.totals.append(el(
       "div",
       { class: "total cells", title: "Integration × cluster verdicts by phase" },
       el("span", { text: "verdicts" }),
-      ...cells.map(([p, n]) => el("span", { class: `chip p-${cssPhase(p)}`, text: `${n} ${p}` })),
+      ...cells.map(([p, n]) =>
+        el("button", {
+          class: `chip p-${cssPhase(p)}${state.filter.phase === p ? " on" : ""}`,
+          text: `${n} ${p}`,
+          title: `clusters with a ${p} verdict; click again for all`,
+          onclick: byPhase(p),
+        })
+      ),
     ));
     if (t.unreachable) {
       ui.totals.append(
