@@ -533,6 +533,17 @@
     );
     if (it.message) ui.panel.append(el("p", { class: "msg", text: it.message }));
     ui.panel.append(el("h3", { text: "Phase timeline (since this process started)" }), timeline(d.timeline));
+    ui.panel.append(el("h3", { text: "Recent events" }));
+    if (d.eventsProblem) ui.panel.append(el("p", { class: "error", text: d.eventsProblem }));
+    ui.panel.append(
+      d.events.length
+        ? table(
+          ["last seen", "type", "reason", "message", "count"],
+          d.events.map((e) => [ago(e.last), e.type, e.reason, e.message, String(e.count)]),
+          "events",
+        )
+        : el("p", { class: "sub", text: "none" }),
+    );
     ui.panel.append(el("h3", { text: "Conditions" }));
     ui.panel.append(
       d.conditions.length
@@ -570,17 +581,6 @@
         }),
       );
     }
-    ui.panel.append(el("h3", { text: "Recent events" }));
-    if (d.eventsProblem) ui.panel.append(el("p", { class: "error", text: d.eventsProblem }));
-    ui.panel.append(
-      d.events.length
-        ? table(
-          ["last seen", "type", "reason", "message", "count"],
-          d.events.map((e) => [ago(e.last), e.type, e.reason, e.message, String(e.count)]),
-          "events",
-        )
-        : el("p", { class: "sub", text: "none" }),
-    );
   }
 
   function timeline(items) {
