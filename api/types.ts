@@ -60,7 +60,7 @@ export interface IntegrationTarget {
   status?: IntegrationTargetStatus;
 }
 
-/** Reasons of the IntegrationTarget Ready condition (DESIGN.md). */
+/** Reasons of the IntegrationTarget Ready condition (README "Security model", docs/architecture.md). */
 export const TARGET_REASONS = [
   "Connected",
   "SecretNotFound",

@@ -18,6 +18,7 @@ import { assert, assertEquals, assertStringIncludes } from "../tests/support/ass
 import { resolveComponents } from "./components.ts";
 import { judgeCluster } from "./judge.ts";
 import { assignWorkloads, unaccountedWorkloads } from "./match.ts";
+import { projectSnapshot } from "./projection.ts";
 import { TOOL_TABLES } from "./tools.ts";
 
 const loaded = new Map<string, LoadedInstall>(
@@ -55,8 +56,10 @@ for (const c of CORPUS) {
   });
 
   Deno.test(`corpus ${c.id}: healthy ⇒ Running`, () => {
-    const verdict = judgeCluster({ cluster: "c", type: c.tool, snapshot: snapshotOf(l, withStatuses(l)) });
+    const snapshot = snapshotOf(l, withStatuses(l));
+    const verdict = judgeCluster({ cluster: "c", type: c.tool, snapshot });
     assertEquals(verdict.phase, "Running", JSON.stringify(verdict, null, 1));
+    assertEquals(judgeCluster({ cluster: "c", type: c.tool, snapshot: projectSnapshot(snapshot) }), verdict);
     assertEquals(verdict.reason, "RequiredComponentsHealthy");
   });
 
@@ -74,6 +77,9 @@ for (const c of CORPUS) {
           const what = `${key} ${breakage}`;
           const snapshot = snapshotOf(l, withStatuses(l, new Map([[key, breakage]])));
           const v = judgeCluster({ cluster: "c", type: c.tool, snapshot });
+          // serve judges projections (checks/projection.ts): they must give the very same verdict
+          const projected = judgeCluster({ cluster: "c", type: c.tool, snapshot: projectSnapshot(snapshot) });
+          assertEquals(projected, v, `${what}: judged on the projection`);
           const phase = required.get(component)
             ? (health === "Unhealthy" ? "Failed" : "Degraded")
             : "Degraded";

@@ -67,8 +67,8 @@ export function judgeCluster(input: JudgeInput): ClusterStatus {
   });
   let worst = components[0] as ComponentStatus;
   for (const c of components) if (severity(c) > severity(worst)) worst = c;
-  const sev = severity(worst);
-  if (sev < 10) {
+  const impact = impactOf(worst);
+  if (impact === "none") {
     const required = components.filter((c) => c.required).length;
     const notInstalledParts = components.filter((c) => c.status === "Missing").map((c) => c.name);
     const optional = notInstalledParts.length
@@ -84,7 +84,7 @@ export function judgeCluster(input: JudgeInput): ClusterStatus {
   }
   return {
     name: input.cluster,
-    phase: sev >= 30 ? "Failed" : "Degraded",
+    phase: impact === "fails" ? "Failed" : "Degraded",
     reason: clusterReason(worst),
     message: worst.message ?? worst.name,
     components,
@@ -134,13 +134,28 @@ export function unknownCluster(name: string, reason: string, message: string): C
   return { name, phase: "Unknown", reason, message, components: [] };
 }
 
-/** ≥30 fails the cluster, ≥10 degrades it, 1..3 (optional Missing) is fine; ties go to table order. */
+/** What a component's status does to its cluster's phase. */
+type Impact = "none" | "degrades" | "fails";
+
+/**
+ * A required component Missing or Unhealthy fails the cluster; a required one Degraded, or an optional one
+ * Degraded or Unhealthy, degrades it; an optional one not installed (Missing) or anything Healthy does not.
+ */
+function impactOf(c: ComponentStatus): Impact {
+  if (c.status === "Healthy") return "none";
+  if (c.required) return c.status === "Degraded" ? "degrades" : "fails";
+  return c.status === "Missing" ? "none" : "degrades";
+}
+
+const IMPACT_ORDER: Record<Impact, number> = { none: 0, degrades: 1, fails: 2 };
+
+/**
+ * Which component is the worst, to name in the message: by impact, then required before optional, then by
+ * how bad its own status is (a required Missing before a required Unhealthy); ties go to table order.
+ */
 function severity(c: ComponentStatus): number {
-  const rank = STATUS_RANK[c.status];
   if (c.status === "Healthy") return 0;
-  if (c.required) return rank === 1 ? 20 + rank : 30 + rank;
-  if (c.status === "Missing") return rank;
-  return 10 + rank;
+  return IMPACT_ORDER[impactOf(c)] * 100 + (c.required ? 10 : 0) + STATUS_RANK[c.status];
 }
 
 function clusterReason(c: ComponentStatus): string {

@@ -1,5 +1,4 @@
-// The pure judges and tool tables. `client_reader.ts` (the client-node adapter) is deliberately not re-exported:
-// loading client-node needs --allow-env; import it from "checks/client_reader.ts" where I/O happens.
+// The pure judges and tool tables (no I/O: talking to clusters is kube/).
 export * from "./snapshot.ts";
 export * from "./verdict.ts";
 export * from "./reasons.ts";
@@ -14,4 +13,3 @@ export * from "./endpoints.ts";
 export * from "./judge.ts";
 export * from "./conditions.ts";
 export * from "./rollup.ts";
-export * from "./gather.ts";

@@ -47,6 +47,12 @@ export const CLUSTER_REASONS = {
   NoComponents: "NoComponents",
   /** None of the tool's components was found: the tool is not installed there (phase NotInstalled). */
   ToolNotInstalled: "ToolNotInstalled",
+  /**
+   * spec.targetClusters names a cluster that no IntegrationTarget of the namespace has (phase Unknown). A
+   * cluster that could not be checked otherwise carries its target's Ready reason (api/types.ts
+   * TARGET_REASONS) or the reason a read failed (Unauthorized, Forbidden, ClusterUnreachable).
+   */
+  TargetNotFound: "TargetNotFound",
 } as const;
 
 /** Reasons of the Integration conditions (Ready, Degraded, Reconciling, Stalled), one per phase. */
@@ -59,3 +65,18 @@ export const INTEGRATION_REASONS = {
   Disabled: "Disabled",
   NotInstalled: "ToolNotInstalled",
 } as const;
+
+/**
+ * Reasons of the Kubernetes Events `serve` records on an Integration: the phase it moved to (Warning on
+ * Failed, Degraded, Unknown; Normal on NotInstalled), Recovered (Normal, back to Running), and
+ * StatusWriteFailed (Warning: the API server refused the status, a summary was written instead).
+ */
+export const EVENT_REASONS = {
+  Failed: "Failed",
+  Degraded: "Degraded",
+  Unknown: "Unknown",
+  NotInstalled: "NotInstalled",
+  Recovered: "Recovered",
+  StatusWriteFailed: "StatusWriteFailed",
+} as const;
+export type EventReason = typeof EVENT_REASONS[keyof typeof EVENT_REASONS];

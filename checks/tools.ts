@@ -389,11 +389,6 @@ export const TOOL_TABLES: Readonly<Record<ToolType, ToolTable>> = {
   },
 };
 
-/** The tool table of one tool type. */
-export function toolTable(type: ToolType): ToolTable {
-  return TOOL_TABLES[type];
-}
-
 /** True when `name` has the shape `matcher` describes (kinds are checked by the caller). */
 export function nameMatches(matcher: NameMatcher, name: string): boolean {
   if ("exact" in matcher) return name === matcher.exact;

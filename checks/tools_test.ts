@@ -22,7 +22,7 @@ Deno.test("tool tables: every tool has a table with unique component names and a
   }
 });
 
-Deno.test("tool tables: required components per DESIGN.md, and those required only where installed", () => {
+Deno.test("tool tables: required components (docs/architecture.md, README), and those required only where installed", () => {
   const required = (when: boolean) =>
     Object.fromEntries(
       TOOL_TYPES.map((t) => [

@@ -93,7 +93,10 @@ function why(c: Condition): string {
   return c.message ? `: ${c.message}` : c.reason ? ` (${c.reason})` : "";
 }
 
-/** Judge one Deployment from its spec and status; `ref` names it in the message (default its name). */
+/**
+ * Judge one Deployment from its spec and status; `ref` names it in the message (default its name). Long on
+ * purpose: the rules of the header, in their order, one `if` each, so the order is read in one place.
+ */
 export function judgeDeployment(d: V1Deployment, ref = d.metadata?.name ?? ""): Verdict {
   const s = d.status;
   const desired = d.spec?.replicas ?? 1;
@@ -189,6 +192,7 @@ export function judgeDeployment(d: V1Deployment, ref = d.metadata?.name ?? ""): 
 }
 
 /** Judge one StatefulSet from its spec and status; `ref` names it in the message (default its name). */
+// (as judgeDeployment: the header's rules in order, in one place)
 export function judgeStatefulSet(st: V1StatefulSet, ref = st.metadata?.name ?? ""): Verdict {
   const s = st.status;
   const desired = st.spec?.replicas ?? 1;
@@ -268,6 +272,7 @@ export function judgeStatefulSet(st: V1StatefulSet, ref = st.metadata?.name ?? "
 }
 
 /** Judge one DaemonSet from its status; `ref` names it in the message (default its name). */
+// (as judgeDeployment: the header's rules in order, in one place)
 export function judgeDaemonSet(ds: V1DaemonSet, ref = ds.metadata?.name ?? ""): Verdict {
   const s = ds.status;
   const desired = s?.desiredNumberScheduled ?? 0;

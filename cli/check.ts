@@ -8,10 +8,21 @@
  * in the tool namespaces; list of deployments, statefulsets and daemonsets cluster-wide for discovery
  * (deploy/workload-rbac: the ClusterRole grants both, the namespaced Role the first).
  */
+import { Option } from "@commander-js/extra-typings";
+import {
+  type CommandDefinition,
+  durationFlag,
+  globalsOf,
+  positiveInt,
+  repeat,
+  typeOption,
+  viewOption,
+} from "./command.ts";
 import { MAX_TOOL_NAMESPACES, TOOL_TYPES } from "../api/schema.ts";
 import type { ClusterStatus, ToolType } from "../api/types.ts";
-import { errorDetail } from "../checks/error_words.ts";
-import type { GatherError as GatherErrorT, WorkloadReader } from "../checks/gather.ts";
+import { clusterReason, errorDetail } from "../kube/errors.ts";
+import type { WorkloadReader } from "../kube/gather.ts";
+import type { ContextEntries } from "../kube/kubeconfig.ts";
 import { type ToolNamespaces, toolNamespaces } from "../checks/namespace.ts";
 import {
   type CheckRenderOptions,
@@ -23,8 +34,9 @@ import {
 import { CliError, EXIT } from "./errors.ts";
 import type { GlobalOptions, Io } from "./io.ts";
 import { type Kubeconfig, loadKubeconfig } from "./kubeconfig.ts";
-import { runExec } from "./kube.ts";
-import { encodeBase64 } from "./base64.ts";
+import { runExec } from "./rest_client.ts";
+import { encodeBase64 } from "../util/base64.ts";
+import { pool } from "../util/pool.ts";
 import type { View } from "./status_render.ts";
 
 export interface CheckOptions {
@@ -35,8 +47,8 @@ export interface CheckOptions {
    * `tool=ns[,ns…]` for one tool; repeatable, later ones add to earlier ones.
    */
   toolNamespace?: string | string[];
-  /** Deadline per context (all of its lists). */
-  timeoutMs?: number;
+  /** Deadline per context (all of its lists), ms (`--timeout`). */
+  timeout?: number;
   /** How many contexts are checked at once. */
   concurrency?: number;
   view?: View | "auto";
@@ -120,21 +132,15 @@ export function contextsToCheck(
 
 /** Checks one context; never throws (a failure becomes an Unknown verdict per tool). */
 export async function checkContext(
-  kubeconfigYaml: string,
+  /** The context as the CLI resolved it from the user's files, or a kubeconfig's text (tests). */
+  kubeconfig: string | ContextEntries,
   context: string,
   types: readonly ToolType[],
   o: CheckOptions,
   flags: NamespaceFlags = parseToolNamespaces(o.toolNamespace),
 ): Promise<CheckResult[]> {
-  const [
-    { parseKubeconfig },
-    { clientNodeReader },
-    { gatherTool, GatherError },
-    { judgeCluster, unknownCluster },
-  ] = await Promise.all([
-    import("../checks/kubeconfig.ts"),
-    import("../checks/client_reader.ts"),
-    import("../checks/gather.ts"),
+  const [{ gatherTool }, { judgeCluster, unknownCluster }] = await Promise.all([
+    import("../kube/gather.ts"),
     import("../checks/judge.ts"),
   ]);
   const unknown = (t: ToolType, reason: string, message: string): CheckResult => ({
@@ -145,18 +151,12 @@ export async function checkContext(
   });
   let reader: WorkloadReader;
   try {
-    const kc = parseKubeconfig(kubeconfigYaml, {
-      source: `context ${context}`,
-      allowExecAuth: true,
-      context,
-      allowFileReferences: true,
-    });
-    reader = sharedLists(clientNodeReader(kc));
+    reader = await contextReader(kubeconfig, context);
   } catch (e) {
     const reason = (e as { reason?: string }).reason ?? "InvalidKubeconfig";
     return types.map((t) => unknown(t, reason, (e as Error).message));
   }
-  const timeoutMs = o.timeoutMs ?? 10_000;
+  const timeoutMs = o.timeout ?? 10_000;
   return await Promise.all(types.map(async (t): Promise<CheckResult> => {
     const namespaces = namespacesOf(t, flags);
     try {
@@ -174,14 +174,28 @@ export async function checkContext(
         verdict: judgeCluster({ cluster: context, type: t, snapshot, discovery }) as ClusterStatus,
       };
     } catch (e) {
-      const reason = e instanceof GatherError
-        ? gatherReason((e as GatherErrorT).reason)
-        : "ClusterUnreachable";
       // the message says it in a person's words; the raw transport error is for --debug
       o.debug?.(`context ${context}, ${t}: ${errorDetail((e as Error).cause ?? e)}`);
-      return unknown(t, reason, (e as Error).message);
+      return unknown(t, clusterReason(e), (e as Error).message);
     }
   }));
+}
+
+/** The lists `gather` needs, on client-node (loaded here, only by `check`), shared by the tools of a context. */
+async function contextReader(kubeconfig: string | ContextEntries, context: string): Promise<WorkloadReader> {
+  const [{ kubeConfigForContext, parseKubeconfig }, { clientNodeReader }] = await Promise.all([
+    import("../kube/kubeconfig.ts"),
+    import("../kube/workload_reader.ts"),
+  ]);
+  const kc = typeof kubeconfig === "string"
+    ? parseKubeconfig(kubeconfig, {
+      source: `context ${context}`,
+      allowExecAuth: true,
+      context,
+      allowFileReferences: true,
+    })
+    : kubeConfigForContext(kubeconfig);
+  return sharedLists(clientNodeReader(kc));
 }
 
 /**
@@ -208,38 +222,20 @@ function sharedLists(reader: WorkloadReader): WorkloadReader {
   };
 }
 
-function gatherReason(r: string): string {
-  return r === "Timeout" ? "ClusterUnreachable" : r;
-}
-
 /**
- * The kubeconfig text for one context. Exec credential plugins are run here (cli/kube.ts, with a clear error
- * when they fail) and their token / certificate replaces the exec entry, so client-node never runs them.
+ * One context as the CLI resolved it. Exec credential plugins are run here (cli/rest_client.ts, with a clear
+ * error when they fail) and their token / certificate replaces the exec entry, so client-node never runs them.
  */
-async function contextYaml(kc: Kubeconfig, context: string): Promise<string> {
+async function contextEntries(kc: Kubeconfig, context: string): Promise<ContextEntries> {
   const ctx = kc.resolve(context);
-  if (!ctx.user.exec) return kc.toYaml(context);
+  if (!ctx.user.exec) return ctx;
   const creds = await runExec(ctx);
   const auth = creds.headers.authorization;
   const user = auth?.startsWith("Bearer ") ? { token: auth.slice("Bearer ".length) } : {
     "client-certificate-data": encodeBase64(creds.certPem ?? ""),
     "client-key-data": encodeBase64(creds.keyPem ?? ""),
   };
-  return kc.toYaml(context, { name: ctx.userName, user });
-}
-
-/** Runs `fn` over `items` with at most `limit` at once, keeping order. */
-async function pool<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return out;
+  return { ...ctx, user };
 }
 
 export async function check(g: GlobalOptions, o: CheckOptions, io: Io): Promise<number> {
@@ -264,7 +260,7 @@ export async function check(g: GlobalOptions, o: CheckOptions, io: Io): Promise<
   };
   showProgress();
   const results = (await pool(contexts, o.concurrency ?? 8, async (c) => {
-    const r = await contextYaml(kc, c).then((yaml) => checkContext(yaml, c, types, o, flags)).catch(
+    const r = await contextEntries(kc, c).then((entries) => checkContext(entries, c, types, o, flags)).catch(
       (e: unknown) => {
         if (!(e instanceof CliError)) throw e;
         return types.map((t): CheckResult => ({
@@ -296,3 +292,26 @@ export async function check(g: GlobalOptions, o: CheckOptions, io: Io): Promise<
   const phase = overallPhase(results, explicit);
   return phase === "Running" || (phase === "NotInstalled" && !explicit) ? EXIT.Ok : EXIT.NotHealthy;
 }
+
+export const defineCheck: CommandDefinition = (parent, { io, run }) => {
+  parent
+    .command("check")
+    .description("judge the tools on local kubeconfig contexts directly (no controller or CRDs needed)")
+    .option("--all-contexts", "check every context of the kubeconfig")
+    .addOption(typeOption("tool types, comma-separated (default: all four)"))
+    .option(
+      "--tool-namespace <[tool=]ns[,ns]>",
+      "namespaces of one tool (argocd=gitops; istio=istio-system,istio-ingress), or of every tool; repeatable " +
+        "(default: each tool's own, then found anywhere by its labels)",
+      repeat,
+    )
+    .addOption(
+      new Option("--timeout <duration>", "deadline per context").argParser(durationFlag).default(
+        10_000,
+        "10s",
+      ),
+    )
+    .option("--concurrency <n>", "contexts checked at once", positiveInt, 8)
+    .addOption(viewOption())
+    .action((opts, cmd) => run(check(globalsOf(cmd), opts, io)));
+};

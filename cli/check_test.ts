@@ -45,12 +45,12 @@ Deno.test({
   async fn() {
     const kubeconfig = new URL("../tests/golden/kubeconfig/refused.yaml", import.meta.url).pathname;
     const tty = memoryIo({ errIsTTY: true });
-    assertEquals(await check({ kubeconfig }, { type: ["flux"], timeoutMs: 2000 }, tty), EXIT.NotHealthy);
+    assertEquals(await check({ kubeconfig }, { type: ["flux"], timeout: 2000 }, tty), EXIT.NotHealthy);
     assertMatch(tty.stdout, /^refused\s+flux\s+flux-system\s+Unknown\s+-\s+/m);
     assertStringIncludes(tty.stderr, "checking flux on 1 context(s): 0/1 done");
     assertStringIncludes(tty.stderr, "\r\x1b[2K");
     const pipe = memoryIo();
-    await check({ kubeconfig }, { type: ["flux"], timeoutMs: 2000 }, pipe);
+    await check({ kubeconfig }, { type: ["flux"], timeout: 2000 }, pipe);
     assertEquals(pipe.stderr, "");
   },
 });

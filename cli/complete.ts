@@ -67,10 +67,10 @@ function walk(root: CommandUnknownOpts, words: string[]): Parsed {
 
 async function api<T>(p: Parsed, path: (ns: string | undefined) => string): Promise<T | undefined> {
   try {
-    const { KubeClient } = await import("./kube.ts");
+    const { RestClient } = await import("./rest_client.ts");
     const kc = await loadKubeconfig({ kubeconfig: p.flags.get("kubeconfig") || undefined });
     const context = p.cmd.name() === "add" ? p.flags.get("control-plane-context") : p.flags.get("context");
-    const client = await KubeClient.forContext(kc, context || undefined, { timeoutMs: 2000 });
+    const client = await RestClient.forContext(kc, context || undefined, { timeoutMs: 2000 });
     try {
       const ns = p.allNamespaces
         ? undefined

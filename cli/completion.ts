@@ -4,6 +4,8 @@
  * runs `kubectl_complete-ksit` from PATH (scripts/kubectl_complete-ksit, installed by `deno task install`),
  * which answers through the same `__complete`.
  */
+import { Argument } from "@commander-js/extra-typings";
+import type { CommandDefinition } from "./command.ts";
 import { EXIT } from "./errors.ts";
 import type { Io } from "./io.ts";
 
@@ -47,3 +49,11 @@ export function completion(shell: "bash" | "zsh" | "fish", io: Io): Promise<numb
   io.out(completionScript(shell));
   return Promise.resolve(EXIT.Ok);
 }
+
+export const defineCompletion: CommandDefinition = (parent, { io, run }) => {
+  parent
+    .command("completion")
+    .description("print a shell completion script (kubectl ksit <TAB> needs kubectl_complete-ksit on PATH)")
+    .addArgument(new Argument("<shell>", "bash, zsh or fish").choices(["bash", "zsh", "fish"] as const))
+    .action((shell) => run(completion(shell, io)));
+};

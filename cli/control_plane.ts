@@ -1,12 +1,14 @@
 /**
  * Access to the control-plane cluster (the one with the KSIT CRDs): the client for the chosen context, the
- * namespace rules of kubectl (`-n`, else the context's namespace, else `default`; `-A` for all), and reads of
- * KSIT objects that turn "the resource type does not exist" into the CRDs-not-installed error.
+ * namespace rules (`-n`, else the context's namespace, else `ksit-system` where the chart puts KSIT; `-A` for
+ * all), and reads of KSIT objects that turn "the resource type does not exist" into the CRDs-not-installed
+ * error.
  */
 import { API_VERSION } from "../api/schema.ts";
-import { ApiError, CliError, crdsNotInstalled, httpCode, toCliError } from "./errors.ts";
+import { ApiError, CliError, crdsNotInstalled, toCliError } from "./errors.ts";
+import { errorCode } from "../kube/errors.ts";
 import type { GlobalOptions } from "./io.ts";
-import { KubeClient } from "./kube.ts";
+import { RestClient } from "./rest_client.ts";
 import { loadKubeconfig } from "./kubeconfig.ts";
 
 export type KsitResource = "integrations" | "integrationtargets";
@@ -17,9 +19,9 @@ export interface ListResult<T> {
 }
 
 /** A client for `context` (default: `--context`, else the current context). */
-export async function connect(g: GlobalOptions, context?: string): Promise<KubeClient> {
+export async function connect(g: GlobalOptions, context?: string): Promise<RestClient> {
   const kc = await loadKubeconfig({ kubeconfig: g.kubeconfig });
-  return await KubeClient.forContext(kc, context ?? g.context);
+  return await RestClient.forContext(kc, context ?? g.context);
 }
 
 /** Where KSIT objects live unless `-n` or the context says otherwise (the Helm chart's namespace). */
@@ -29,7 +31,7 @@ export const DEFAULT_NAMESPACE = "ksit-system";
  * The namespace for reads: `-n`, else the context's namespace, else `ksit-system` (rather than kubectl's
  * `default`: KSIT objects live with the controller); undefined with `-A`.
  */
-export function namespaceOf(g: GlobalOptions, client: KubeClient): string | undefined {
+export function namespaceOf(g: GlobalOptions, client: RestClient): string | undefined {
   if (g.allNamespaces) return undefined;
   return g.namespace ?? client.context.namespace ?? DEFAULT_NAMESPACE;
 }
@@ -45,13 +47,13 @@ export function resourcePath(resource: KsitResource, namespace?: string, name?: 
  * (A missing named object answers 404 with `details.name` set.)
  */
 export function isMissingResourceType(e: unknown): boolean {
-  if (httpCode(e) !== 404) return false;
+  if (errorCode(e) !== 404) return false;
   return !(e instanceof ApiError && e.status?.details?.name);
 }
 
 /** Lists a KSIT resource in one namespace (or all). */
 export async function listKsit<T>(
-  client: KubeClient,
+  client: RestClient,
   resource: KsitResource,
   namespace: string | undefined,
   query?: Record<string, string>,
@@ -66,7 +68,7 @@ export async function listKsit<T>(
 
 /** Reads one KSIT object; NotFound names it and says where it looked. */
 export async function getKsit<T>(
-  client: KubeClient,
+  client: RestClient,
   resource: KsitResource,
   namespace: string,
   name: string,
@@ -74,7 +76,7 @@ export async function getKsit<T>(
   try {
     return await client.get<T>(resourcePath(resource, namespace, name));
   } catch (e) {
-    if (httpCode(e) === 404) {
+    if (errorCode(e) === 404) {
       if (isMissingResourceType(e)) throw crdsNotInstalled(client.contextName, { cause: e });
       const kind = resource === "integrations" ? "integration" : "integrationtarget";
       throw new CliError(

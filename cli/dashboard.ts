@@ -6,6 +6,8 @@
  * on SIGINT/SIGTERM (exit 0) or when `signal` aborts. RBAC: list + watch integrations and
  * integrationtargets, list events.
  */
+import { InvalidArgumentError } from "@commander-js/extra-typings";
+import { type CommandDefinition, globalsOf } from "./command.ts";
 import { connect, namespaceOf } from "./control_plane.ts";
 import { CliError, EXIT } from "./errors.ts";
 import type { GlobalOptions, Io } from "./io.ts";
@@ -103,6 +105,23 @@ export async function dashboard(
   signal?.removeEventListener("abort", onSignal);
   return EXIT.Ok;
 }
+
+/** `--port`: 0–65535 (0: any free port). */
+function portFlag(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`"${value}" is not a port`);
+  return n;
+}
+
+export const defineDashboard: CommandDefinition = (parent, { io, run }) => {
+  parent
+    .command("dashboard")
+    .description("serve the live fleet dashboard locally from your kubeconfig (read-only) and print its URL")
+    .option("--address <address>", "address to listen on (a non-loopback address exposes it)", "127.0.0.1")
+    .option("--port <port>", "port to listen on (0: any free port)", portFlag, 8090)
+    .option("--open", "open the dashboard in a browser")
+    .action((opts, cmd) => run(dashboard(globalsOf(cmd), opts, io)));
+};
 
 function openBrowser(url: string, io: Io): void {
   const [cmd, args] = openCommand(url);

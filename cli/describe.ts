@@ -3,6 +3,7 @@
  * and its recent Events, with whether KSIT can reach each cluster (its IntegrationTarget's Ready condition).
  * RBAC: get integrations.ksit.io; list integrationtargets.ksit.io and events (core/v1) in its namespace.
  */
+import { type CommandDefinition, globalsOf, positiveInt } from "./command.ts";
 import type { Integration, IntegrationTarget } from "../api/types.ts";
 import { connect, DEFAULT_NAMESPACE, getKsit, listKsit, namespaceOf } from "./control_plane.ts";
 import { type KubeEvent, renderDescribe } from "./describe_render.ts";
@@ -66,3 +67,12 @@ async function integrationEvents(
     return [];
   }
 }
+
+export const defineDescribe: CommandDefinition = (parent, { io, run }) => {
+  parent
+    .command("describe")
+    .description("show one Integration per cluster and component, with conditions and recent events")
+    .argument("<integration>", "name of the Integration")
+    .option("--events <n>", "how many recent events to show", positiveInt, 20)
+    .action((name, opts, cmd) => run(describe(globalsOf(cmd), name, opts, io)));
+};

@@ -123,13 +123,13 @@ function clusterSection(c: ClusterStatus, o: DescribeRenderOptions, target?: Int
   return out;
 }
 
+/** `kubectl ksit describe`: the Integration's fields, then its clusters, conditions and events (kubectl's layout). */
 export function renderDescribe(
   i: Integration,
   events: KubeEvent[],
   o: DescribeRenderOptions,
   targets: readonly IntegrationTarget[] = [],
 ): string {
-  const byCluster = targetsByCluster(targets);
   if (o.output === "json" || o.output === "yaml") {
     const doc = {
       apiVersion: "ksit.io/v1alpha1",
@@ -139,7 +139,17 @@ export function renderDescribe(
     };
     return document(doc, o.output);
   }
-  const s = i.status;
+  const byCluster = targetsByCluster(targets);
+  let out = specSection(i) + statusSection(i, o);
+  out += "\nClusters:\n";
+  const clusters = i.status?.clusters ?? [];
+  if (clusters.length === 0) out += "  <none>\n";
+  for (const c of clusters) out += clusterSection(c, o, byCluster.get(c.name));
+  return out + conditionsSection(i, o) + eventsSection(events, o);
+}
+
+/** Name, namespace, type, where the tool is looked for, targets and overrides. */
+function specSection(i: Integration): string {
   const cfg = i.spec.config ?? {};
   let out = "";
   out += field("Name", i.metadata.name ?? "");
@@ -162,8 +172,14 @@ export function renderDescribe(
     );
     out += field("Overrides", parts.join(", "));
   }
+  return out;
+}
+
+/** Phase, healthy, summary, message, generation and age. */
+function statusSection(i: Integration, o: DescribeRenderOptions): string {
+  const s = i.status;
   const phase = phaseOf(i);
-  out += `${"Phase:".padEnd(18)}${paint(phase, statusColor(phase), o.color)}\n`;
+  let out = `${"Phase:".padEnd(18)}${paint(phase, statusColor(phase), o.color)}\n`;
   out += field("Healthy", healthyOf(i));
   if (s?.summary) {
     const m = s.summary;
@@ -185,31 +201,31 @@ export function renderDescribe(
     out += field("Generation", `${gen}, observed ${observed ?? "<none>"}${stale}`);
   }
   out += field("Age", age(i.metadata.creationTimestamp, o.now));
+  return out;
+}
 
-  out += "\nClusters:\n";
-  const clusters = s?.clusters ?? [];
-  if (clusters.length === 0) out += "  <none>\n";
-  for (const c of clusters) out += clusterSection(c, o, byCluster.get(c.name));
+function conditionsSection(i: Integration, o: DescribeRenderOptions): string {
+  let out = "\nConditions:\n";
+  const conds = i.status?.conditions ?? [];
+  if (conds.length === 0) return out + "  <none>\n";
+  out += table(
+    ["TYPE", "STATUS", "REASON", "AGE", "MESSAGE"],
+    conds.map((c): Cell[] => [
+      c.type,
+      { text: c.status, color: conditionColor(c.type, c.status) },
+      c.reason,
+      age(c.lastTransitionTime, o.now),
+      c.message,
+    ]),
+    o.color,
+    "  ",
+  );
+  return out;
+}
 
-  out += "\nConditions:\n";
-  const conds = s?.conditions ?? [];
-  if (conds.length === 0) out += "  <none>\n";
-  else {
-    out += table(
-      ["TYPE", "STATUS", "REASON", "AGE", "MESSAGE"],
-      conds.map((c): Cell[] => [
-        c.type,
-        { text: c.status, color: conditionColor(c.type, c.status) },
-        c.reason,
-        age(c.lastTransitionTime, o.now),
-        c.message,
-      ]),
-      o.color,
-      "  ",
-    );
-  }
-
-  out += "\nEvents:";
+/** The newest `maxEvents` events, oldest first, counted series shown as "(xN)". */
+function eventsSection(events: KubeEvent[], o: DescribeRenderOptions): string {
+  let out = "\nEvents:";
   const sorted = sortEvents(events);
   const shown = o.maxEvents !== undefined ? sorted.slice(-o.maxEvents) : sorted;
   if (shown.length === 0) return out + " <none>\n";

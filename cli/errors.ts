@@ -3,6 +3,8 @@
  * one clear line, and a distinct exit code; `main.ts` prints the line (and the stack only with `--debug`).
  */
 
+import { errorCode, isNetworkError } from "../kube/errors.ts";
+
 /** Exit codes of `kubectl ksit` (also printed in `kubectl ksit --help`). */
 export const EXIT = {
   /** Success; for `status --exit-code` and `check`: everything is Running. */
@@ -93,51 +95,13 @@ export function crdsNotInstalled(context: string, options?: ErrorOptions): CliEr
   );
 }
 
-/** HTTP code of an error from our REST client or from @kubernetes/client-node (ApiException). */
-export function httpCode(e: unknown): number | undefined {
-  if (e instanceof ApiError) return e.code;
-  if (e && typeof e === "object" && "code" in e && typeof (e as { code: unknown }).code === "number") {
-    const code = (e as { code: number }).code;
-    if (code >= 100 && code < 600) return code;
-  }
-  return undefined;
-}
-
-const NETWORK_HINTS = [
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ENOTFOUND",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "Connection refused",
-  "connection error",
-  "error sending request",
-  "tcp connect error",
-  "dns error",
-  "invalid peer certificate",
-  "certificate",
-  "TimeoutError",
-  "timed out",
-];
-
-/** True when `e` looks like a transport failure (refused, DNS, TLS, timeout) rather than an API answer. */
-export function isNetworkError(e: unknown): boolean {
-  if (e instanceof UnreachableError) return true;
-  if (!(e instanceof Error)) return false;
-  if (e.name === "TimeoutError" || e.name === "AbortError") return true;
-  const text = `${e.name} ${e.message} ${(e as { code?: unknown }).code ?? ""}`;
-  if (e instanceof TypeError && /fetch|network|connect|request/i.test(text)) return true;
-  if (NETWORK_HINTS.some((h) => text.includes(h))) return true;
-  return e.cause !== undefined && e.cause !== e ? isNetworkError(e.cause) : false;
-}
-
 /**
  * Turns any error from talking to a cluster into a CliError with the right exit code and a one-line message.
  * `what` names the context (`context cp (https://…)`) for the message.
  */
 export function toCliError(e: unknown, what: string): CliError {
   if (e instanceof CliError) return e;
-  const code = httpCode(e);
+  const code = errorCode(e);
   if (code === 401) {
     return new CliError(
       "Forbidden",

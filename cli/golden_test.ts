@@ -15,7 +15,7 @@ import { renderCheck } from "./check_render.ts";
 import { renderDescribe } from "./describe_render.ts";
 import type { Output } from "./render.ts";
 import { memoryIo } from "./io.ts";
-import { statusText } from "./status.ts";
+import { statusText } from "./status_view.ts";
 import { renderStatus } from "./status_render.ts";
 
 const dir = new URL("../tests/golden/", import.meta.url);

@@ -2,9 +2,10 @@
  * kubectl's kubeconfig loading rules, without @kubernetes/client-node (which costs ~0.3 s to import):
  * `--kubeconfig` (one file, must exist), else `$KUBECONFIG` (a path list, merged: the first file that defines
  * a name wins, and the first `current-context` wins), else `~/.kube/config`. Relative file references are
- * resolved against the file that holds them, so the merged result can be handed to other loaders as text.
+ * resolved against the file that holds them, so a resolved context stands on its own (kube/kubeconfig.ts
+ * kubeConfigForContext turns it into a client-node KubeConfig).
  */
-import { parse, stringify } from "yaml";
+import { parse } from "yaml";
 import { CliError } from "./errors.ts";
 
 export interface NamedCluster {
@@ -181,25 +182,6 @@ export class Kubeconfig {
       userName: ctx.user,
       ...(ctx.namespace ? { namespace: ctx.namespace } : {}),
     };
-  }
-
-  /**
-   * The merged kubeconfig as YAML (paths absolute), with `current-context` set to `context` if given:
-   * what `parseKubeconfig` from checks/ (and so @kubernetes/client-node) can load. `replaceUser` swaps one
-   * user entry (e.g. exec credentials resolved to a token).
-   */
-  toYaml(context?: string, replaceUser?: { name: string; user: NamedUser }): string {
-    return stringify({
-      apiVersion: "v1",
-      kind: "Config",
-      clusters: [...this.clusters].map(([name, cluster]) => ({ name, cluster })),
-      users: [...this.users].map(([name, user]) => ({
-        name,
-        user: replaceUser && replaceUser.name === name ? replaceUser.user : user,
-      })),
-      contexts: [...this.contexts].map(([name, context]) => ({ name, context })),
-      "current-context": context ?? this.currentContext,
-    });
   }
 }
 

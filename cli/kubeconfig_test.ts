@@ -1,7 +1,6 @@
 import { assert, assertEquals, assertRejects, assertThrows } from "../tests/support/assert.ts";
 import { CliError } from "./errors.ts";
 import { Kubeconfig, kubeconfigPaths, loadKubeconfig } from "./kubeconfig.ts";
-import { parse } from "yaml";
 
 const dir = new URL("../tests/golden/kubeconfig/", import.meta.url).pathname.replace(/\/$/, "");
 const env = (vars: Record<string, string>) => (n: string) => vars[n];
@@ -63,11 +62,14 @@ Deno.test("kubeconfig: invalid YAML is reported without echoing the content", ()
   assert(!e.message.includes("s3cret"), e.message);
 });
 
-Deno.test("kubeconfig: toYaml keeps every entry (paths absolute) and can swap one user", async () => {
+Deno.test("kubeconfig: a resolved context becomes a client-node KubeConfig without YAML (paths absolute)", async () => {
   const kc = await loadKubeconfig({ kubeconfig: `${dir}/a.yaml` });
-  const doc = parse(kc.toYaml("exec", { name: "exec-user", user: { token: "t" } }));
-  assertEquals(doc["current-context"], "exec");
-  assertEquals(doc.contexts.length, 3);
-  assertEquals(doc.users.find((u: { name: string }) => u.name === "exec-user").user, { token: "t" });
-  assertEquals(doc.clusters[0].cluster["certificate-authority"], `${dir}/certs/ca.pem`);
+  const { kubeConfigForContext } = await import("../kube/kubeconfig.ts");
+  const alpha = kubeConfigForContext(kc.resolve("alpha"));
+  assertEquals(alpha.getCurrentContext(), "alpha");
+  assertEquals(alpha.getCurrentCluster()?.caFile, `${dir}/certs/ca.pem`);
+  assertEquals(alpha.getCurrentUser()?.certFile, `${dir}/certs/client.pem`);
+  assertEquals(alpha.getContextObject("alpha")?.namespace, "team-a");
+  const exec = kubeConfigForContext(kc.resolve("exec"));
+  assertEquals(exec.getCurrentUser()?.exec?.command, `${dir}/bin/get-token`);
 });

@@ -1,28 +1,22 @@
 /**
- * `kubectl ksit serve`: the in-cluster controller, owned by controller/serve.ts. This file only maps the
- * flags; the controller (and @kubernetes/client-node, Hono) is imported when `serve` runs, so the other
- * subcommands start fast.
+ * `kubectl ksit serve`: the in-cluster controller, owned by controller/serve.ts. The flags are named as
+ * ServeOptions' fields, so the global flags and this command's are merged as they are; the controller (and
+ * @kubernetes/client-node, Hono) is imported when `serve` runs, so the other subcommands start fast.
  */
+import { Option } from "@commander-js/extra-typings";
 import type { ServeOptions } from "../controller/serve.ts";
+import { type CommandDefinition, durationFlag, globalsOf, positiveInt } from "./command.ts";
+import { InvalidArgumentError } from "@commander-js/extra-typings";
 import { CliError } from "./errors.ts";
 import type { GlobalOptions } from "./io.ts";
 
-export interface ServeFlags {
-  healthAddr: string;
-  leaderElect?: boolean;
-  leaseName?: string;
-  leaseDurationMs?: number;
-  concurrency: number;
-  requestTimeoutMs: number;
-  allowExecAuth?: boolean;
-  logLevel: ServeOptions["logLevel"];
-  mode?: "watch" | "poll";
-  identity?: string;
-  allowedServers?: string[];
-  deniedServers?: string[];
-  secretSelector?: string;
-  uiAddr?: string;
-}
+/** The flags of `serve` (ServeOptions without what the global flags give). */
+export type ServeFlags =
+  & Omit<
+    ServeOptions,
+    "kubeconfig" | "context" | "namespace" | "allNamespaces" | "leaderElect" | "allowExecAuth"
+  >
+  & { leaderElect?: boolean; allowExecAuth?: boolean };
 
 export function serveOptions(g: GlobalOptions, f: ServeFlags): ServeOptions {
   return {
@@ -30,20 +24,9 @@ export function serveOptions(g: GlobalOptions, f: ServeFlags): ServeOptions {
     ...(g.context ? { context: g.context } : {}),
     ...(g.namespace ? { namespace: g.namespace } : {}),
     ...(g.allNamespaces ? { allNamespaces: true } : {}),
-    healthAddr: f.healthAddr,
+    ...f,
     leaderElect: f.leaderElect === true,
-    ...(f.leaseName ? { leaseName: f.leaseName } : {}),
-    ...(f.leaseDurationMs !== undefined ? { leaseDurationMs: f.leaseDurationMs } : {}),
-    concurrency: f.concurrency,
-    requestTimeoutMs: f.requestTimeoutMs,
     allowExecAuth: f.allowExecAuth === true,
-    logLevel: f.logLevel,
-    ...(f.mode ? { mode: f.mode } : {}),
-    ...(f.identity ? { identity: f.identity } : {}),
-    ...(f.allowedServers?.length ? { allowedServers: f.allowedServers } : {}),
-    ...(f.deniedServers?.length ? { deniedServers: f.deniedServers } : {}),
-    ...(f.secretSelector ? { secretSelector: f.secretSelector } : {}),
-    ...(f.uiAddr ? { uiAddr: f.uiAddr } : {}),
   };
 }
 
@@ -60,3 +43,61 @@ export async function serve(g: GlobalOptions, f: ServeFlags, signal?: AbortSigna
   await runServe(serveOptions(g, f), signal);
   return 0;
 }
+
+/** `--allowed-servers` / `--denied-servers`: repeatable, comma-separated (entries checked by `serve`). */
+function serverList(value: string, previous: string[] = []): string[] {
+  const entries = value.split(",").map((s) => s.trim()).filter(Boolean);
+  for (const e of entries) {
+    if (!/^[A-Za-z0-9*.:/[\]-]+$/.test(e)) {
+      throw new InvalidArgumentError(`"${e}" is not an address, CIDR or host name`);
+    }
+  }
+  return [...previous, ...entries];
+}
+
+export const defineServe: CommandDefinition = (parent, { run }) => {
+  parent
+    .command("serve")
+    .description("run the KSIT controller (in-cluster; see deploy/helm/ksit); -n / -A: namespaces to watch")
+    .option("--health-addr <addr>", "address of /healthz, /readyz, /metrics", ":8080")
+    .option("--leader-elect", "elect a leader through a coordination.k8s.io Lease")
+    .option("--lease-name <name>", "name of the Lease (default: the controller's)")
+    .option(
+      "--lease-duration <duration>",
+      "leader-election lease duration (default: the controller's)",
+      durationFlag,
+    )
+    .option("--concurrency <n>", "reconciles of each kind at once", positiveInt, 4)
+    .addOption(
+      new Option("--request-timeout <duration>", "deadline of each API call").argParser(durationFlag)
+        .default(10_000, "10s"),
+    )
+    .option("--allow-exec-auth", "accept target kubeconfigs that use exec plugins / auth-providers")
+    .addOption(
+      new Option("--log-level <level>", "log level").choices(["debug", "info", "warn", "error"] as const)
+        .default("info" as const),
+    )
+    .addOption(
+      new Option("--mode <mode>", "how workload clusters are followed").choices(["watch", "poll"] as const),
+    )
+    .option("--identity <id>", "leader-election identity (default: hostname + random suffix)")
+    .option(
+      "--allowed-servers <list>",
+      "only contact workload API servers at these addresses: CIDRs, host names, *.domain (comma-separated)",
+      serverList,
+    )
+    .option(
+      "--denied-servers <list>",
+      "never contact these (link-local always, loopback in a pod, unless allowed)",
+      serverList,
+    )
+    .option(
+      "--secret-selector <selector>",
+      "only read kubeconfig Secrets with these labels (e.g. ksit.io/kubeconfig=true, set by target add)",
+    )
+    .option(
+      "--ui-addr <addr>",
+      "serve the dashboard (/ui/) on this address, e.g. 127.0.0.1:8081 (default: off)",
+    )
+    .action((opts, cmd) => run(serve(globalsOf(cmd), opts)));
+};

@@ -1,7 +1,7 @@
 import { assertEquals } from "../tests/support/assert.ts";
 import { goldenIntegrations, NOW } from "../tests/golden/fixtures.ts";
 import { chooseView, phaseOf, type StatusRenderOptions } from "./status_render.ts";
-import { matches } from "./status.ts";
+import { matches } from "./status_view.ts";
 
 const base: StatusRenderOptions = {
   output: "table",

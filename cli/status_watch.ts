@@ -1,144 +1,135 @@
 /**
- * `kubectl ksit status --watch`: a real watch on Integrations (client-node's Watch protocol through
- * `DenoWatch` of checks/kube_transport.ts, loaded only here) from the
- * list's resourceVersion; every change redraws the view (on a terminal: clears and redraws in place; otherwise
- * prints the new table after a blank line). `410 Gone` relists; a dropped watch is resumed with backoff.
- * Ends on SIGINT/SIGTERM (exit 0) or when `signal` aborts.
+ * `kubectl ksit status --watch`: the Integrations through the same informer `serve` uses (kube/informer.ts:
+ * list + watch on Deno's fetch, relist on `410 Gone`, restarts with backoff), redrawn on every change (on a
+ * terminal: cleared and redrawn in place; otherwise the new table after a blank line). 401/403 end the command
+ * with their exit code. Ends on SIGINT/SIGTERM (exit 0) or when `signal` aborts.
  */
+import { CustomObjectsApi } from "@kubernetes/client-node";
+import { GROUP, VERSION } from "../api/schema.ts";
 import type { Integration } from "../api/types.ts";
-import { parseKubeconfig } from "../checks/kubeconfig.ts";
-import { listKsit, type ListResult, resourcePath } from "./control_plane.ts";
+import { ClusterClient } from "../kube/client.ts";
+import { errorCode } from "../kube/errors.ts";
+import { Informer } from "../kube/informer.ts";
+import { kubeConfigForContext } from "../kube/kubeconfig.ts";
+import { closeTransport } from "../kube/transport.ts";
+import { Semaphore } from "../util/semaphore.ts";
+import { nullLogger } from "../util/log.ts";
+import { resourcePath } from "./control_plane.ts";
 import { EXIT, toCliError } from "./errors.ts";
 import type { GlobalOptions, Io } from "./io.ts";
-import type { KubeClient } from "./kube.ts";
-import { type StatusOptions, statusText } from "./status.ts";
+import type { RestClient } from "./rest_client.ts";
 import { noResources } from "./status_render.ts";
-
-const key = (i: Integration) => `${i.metadata.namespace}/${i.metadata.name}`;
+import { type StatusOptions, statusText } from "./status_view.ts";
 
 export async function watchStatus(
   g: GlobalOptions,
   o: StatusOptions,
   io: Io,
-  client: KubeClient,
+  rest: RestClient,
   namespace: string | undefined,
-  first: ListResult<Integration>,
+  first: Integration[],
   signal?: AbortSignal,
 ): Promise<number> {
-  const { DenoWatch } = await import("../checks/kube_transport.ts");
-  const kc = parseKubeconfig(client.kubeconfig.toYaml(client.contextName), {
-    source: `context ${client.contextName}`,
-    allowExecAuth: true,
-    context: client.contextName,
-    allowFileReferences: true,
-  });
-  // checks/kube_transport.ts: client-node's Watch on Deno's fetch (`done` is reliable there)
-  const watch = new DenoWatch(kc);
-  // a watch without any byte (bookmarks come about once a minute) for this long is restarted
-  watch.requestTimeoutMs = 5 * 60_000;
-
+  const kc = kubeConfigForContext(rest.context);
   const stop = new AbortController();
+  let failure: unknown;
+  const view = redrawing(g, o, io, namespace);
+  const informer = integrationInformer(kc, rest.contextName, namespace, {
+    changed: () => view.schedule(() => informer.list()),
+    failed: (e) => {
+      const code = errorCode(e);
+      if (code === 401 || code === 403) {
+        failure = e;
+        stop.abort();
+      } else if (g.debug) io.err(`watch ended: ${(e as Error).message ?? e}; resuming\n`);
+    },
+  });
+  view.draw(first);
+
   const onSignal = () => stop.abort();
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   for (const s of signals) Deno.addSignalListener(s, onSignal);
   signal?.addEventListener("abort", onSignal, { once: true });
+  informer.start();
+  try {
+    if (!stop.signal.aborted) {
+      await new Promise<void>((r) => stop.signal.addEventListener("abort", () => r(), { once: true }));
+    }
+  } finally {
+    informer.stop();
+    view.cancel();
+    for (const s of signals) Deno.removeSignalListener(s, onSignal);
+    signal?.removeEventListener("abort", onSignal);
+    await closeTransport(kc);
+  }
+  if (failure !== undefined) throw toCliError({ code: errorCode(failure) }, rest.what);
+  return EXIT.Ok;
+}
 
-  const items = new Map<string, Integration>();
-  let resourceVersion = first.metadata?.resourceVersion ?? "";
-  const reset = (list: ListResult<Integration>) => {
-    items.clear();
-    for (const i of list.items) items.set(key(i), i);
-    resourceVersion = list.metadata?.resourceVersion ?? "";
-  };
-  reset(first);
+/** The Integrations of `namespace` (all with -A) through kube/informer.ts. */
+function integrationInformer(
+  kc: ReturnType<typeof kubeConfigForContext>,
+  contextName: string,
+  namespace: string | undefined,
+  on: { changed: () => void; failed: (e: unknown) => void },
+): Informer<Integration> {
+  const client = new ClusterClient(kc, {
+    target: contextName,
+    timeoutMs: 15_000,
+    countRequest: () => {},
+    global: new Semaphore(4),
+  });
+  const custom = client.api(CustomObjectsApi);
+  const informer: Informer<Integration> = new Informer<Integration>({
+    name: "integrations",
+    client,
+    path: resourcePath("integrations", namespace),
+    list: () =>
+      namespace
+        ? custom.listNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace,
+          plural: "integrations",
+        })
+        : custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: "integrations" }),
+    onChange: on.changed,
+    onState: () => {
+      if (informer.lastError !== undefined && !informer.established) on.failed(informer.lastError);
+    },
+    log: nullLogger,
+    maxBackoffMs: 30_000,
+  });
+  return informer;
+}
 
+/**
+ * Draws the status view when it changed: on a terminal cleared and redrawn in place, otherwise the new table
+ * after a blank line; changes within 50 ms are drawn once.
+ */
+function redrawing(g: GlobalOptions, o: StatusOptions, io: Io, namespace: string | undefined) {
   let last = "";
   let drawn = 0;
-  const draw = () => {
-    const text = statusText(g, o, io, [...items.values()]) || noResources(namespace) + "\n";
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const draw = (items: readonly Integration[]) => {
+    const text = statusText(g, o, io, [...items]) || noResources(namespace) + "\n";
     if (text === last) return;
     last = text;
     if (io.isTTY) io.out("\x1b[H\x1b[2J" + text);
     else io.out((drawn > 0 ? "\n" : "") + text);
     drawn++;
   };
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const scheduleDraw = () => {
-    if (timer !== undefined) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      draw();
-    }, 50);
+  return {
+    draw,
+    schedule(items: () => readonly Integration[]) {
+      if (timer !== undefined) return;
+      timer = setTimeout(() => {
+        timer = undefined;
+        draw(items());
+      }, 50);
+    },
+    cancel() {
+      if (timer !== undefined) clearTimeout(timer);
+    },
   };
-  draw();
-
-  const path = resourcePath("integrations", namespace);
-  let backoffMs = 500;
-  try {
-    while (!stop.signal.aborted) {
-      let gone = false;
-      let ended!: () => void;
-      const done = new Promise<void>((r) => (ended = r));
-      let failure: unknown;
-      const ctl = await watch.watch(
-        path,
-        { resourceVersion, allowWatchBookmarks: true },
-        (type: string, obj: Integration & { code?: number }) => {
-          backoffMs = 500;
-          if (type === "ERROR") {
-            gone = obj.code === 410;
-            return;
-          }
-          if (obj.metadata?.resourceVersion) resourceVersion = obj.metadata.resourceVersion;
-          if (type === "BOOKMARK") return;
-          if (type === "DELETED") items.delete(key(obj));
-          else items.set(key(obj), obj);
-          scheduleDraw();
-        },
-        (err: unknown) => {
-          failure = err;
-          ended();
-        },
-      );
-      // on shutdown, do not wait for `done` (client-node's own Watch never calls it after an abort)
-      const stopped = new Promise<void>((r) => {
-        if (stop.signal.aborted) r();
-        else stop.signal.addEventListener("abort", () => r(), { once: true });
-      });
-      await Promise.race([done, stopped]);
-      if (stop.signal.aborted) {
-        ctl.abort();
-        break;
-      }
-      const code = (failure as { statusCode?: number } | undefined)?.statusCode;
-      if (code === 401 || code === 403) throw toCliError({ code }, client.what);
-      if (gone || code === 410) {
-        reset(await listKsit<Integration>(client, "integrations", namespace));
-        scheduleDraw();
-        continue;
-      }
-      if (failure) {
-        if (g.debug) io.err(`watch ended: ${(failure as Error).message ?? failure}; resuming\n`);
-        await sleep(backoffMs, stop.signal);
-        backoffMs = Math.min(backoffMs * 2, 30_000);
-      }
-    }
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
-    for (const s of signals) Deno.removeSignalListener(s, onSignal);
-    signal?.removeEventListener("abort", onSignal);
-  }
-  return EXIT.Ok;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

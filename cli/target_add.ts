@@ -19,23 +19,29 @@
  * RBAC, workload cluster (--service-account only): patch namespaces, serviceaccounts, clusterroles,
  * clusterrolebindings; create serviceaccounts/token (or secrets with --token-secret).
  */
+import { Option } from "@commander-js/extra-typings";
+import { type CommandDefinition, durationFlag, globalsOf, repeat } from "./command.ts";
+import { sleep } from "../util/sleep.ts";
 import { API_VERSION } from "../api/schema.ts";
 import type { IntegrationTarget } from "../api/types.ts";
-import { decodeBase64Text, encodeBase64 } from "./base64.ts";
+import { decodeBase64Text, encodeBase64 } from "../util/base64.ts";
 import { DEFAULT_NAMESPACE, isMissingResourceType, resourcePath } from "./control_plane.ts";
-import { CliError, crdsNotInstalled, EXIT, httpCode, toCliError } from "./errors.ts";
+import { CliError, crdsNotInstalled, EXIT, toCliError } from "./errors.ts";
+import { errorCode } from "../kube/errors.ts";
 import type { GlobalOptions, Io } from "./io.ts";
-import { KubeClient } from "./kube.ts";
+import { RestClient } from "./rest_client.ts";
 import { type Kubeconfig, loadKubeconfig } from "./kubeconfig.ts";
 import { document } from "./render.ts";
 import { manifestPath, READER_NAMESPACE, READER_SERVICE_ACCOUNT, workloadRbac } from "./workload_rbac.ts";
 
+/** The flags of `target add` (named as they are). */
 export interface TargetAddOptions {
-  labels?: Record<string, string>;
+  /** `--label key=value`, repeatable. */
+  label?: string[];
   controlPlaneContext?: string;
   serviceAccount?: boolean;
-  /** TokenRequest lifetime in seconds (with --service-account). */
-  tokenDurationSeconds?: number;
+  /** TokenRequest lifetime in ms (with --service-account). */
+  tokenDuration?: number;
   /** Use a long-lived service-account-token Secret instead of TokenRequest. */
   tokenSecret?: boolean;
   /** How long to wait for the token controller to fill the Secret (with --token-secret). */
@@ -75,20 +81,15 @@ type Flat = {
 };
 
 /**
- * The workload context as a minified, flattened kubeconfig (object form), via checks/kubeconfig.ts: the
+ * The workload context as a minified, flattened kubeconfig (object form), via kube/kubeconfig.ts: the
  * user's own files (CA, client certificate and key, token file) are read and inlined here, like kubectl
  * config view --flatten, and the result is checked with the rules the controller applies to a Secret (no
  * file references, no exec unless allowed, no credentials over http://) before anything is stored.
  */
 async function flatten(kc: Kubeconfig, context: string, name: string, allowExecAuth: boolean): Promise<Flat> {
-  const { parseKubeconfig, minifyFlatten, KubeconfigError } = await import("../checks/kubeconfig.ts");
+  const { kubeConfigForContext, minifyFlatten, KubeconfigError } = await import("../kube/kubeconfig.ts");
   try {
-    const parsed = parseKubeconfig(kc.toYaml(context), {
-      source: `context ${context}`,
-      allowExecAuth,
-      context,
-      allowFileReferences: true,
-    });
+    const parsed = kubeConfigForContext(kc.resolve(context), { allowExecAuth });
     return minifyFlatten(parsed, (p) => Deno.readFileSync(p), name) as Flat;
   } catch (e) {
     if (e instanceof KubeconfigError) throw kubeconfigCliError(e);
@@ -114,7 +115,7 @@ function kubeconfigCliError(e: { reason: string; message: string }): CliError {
 /** What the controller will do with the stored kubeconfig: the Secret rules, checked before writing. */
 async function checkStorable(flat: Flat, name: string, allowExecAuth: boolean): Promise<string> {
   const [{ parseKubeconfig, KubeconfigError }, { stringify }] = await Promise.all([
-    import("../checks/kubeconfig.ts"),
+    import("../kube/kubeconfig.ts"),
     import("yaml"),
   ]);
   const text = stringify(flat);
@@ -133,7 +134,7 @@ interface Minted {
   expires?: string;
 }
 
-async function applyWorkloadRbac(wl: KubeClient): Promise<void> {
+async function applyWorkloadRbac(wl: RestClient): Promise<void> {
   for (const m of workloadRbac()) {
     try {
       await wl.apply(manifestPath(m), m);
@@ -143,7 +144,7 @@ async function applyWorkloadRbac(wl: KubeClient): Promise<void> {
   }
 }
 
-async function tokenRequest(wl: KubeClient, seconds: number): Promise<Minted> {
+async function tokenRequest(wl: RestClient, seconds: number): Promise<Minted> {
   const path = `/api/v1/namespaces/${READER_NAMESPACE}/serviceaccounts/${READER_SERVICE_ACCOUNT}/token`;
   try {
     const tr = await wl.request<{ status: { token: string; expirationTimestamp: string } }>("POST", path, {
@@ -159,7 +160,7 @@ async function tokenRequest(wl: KubeClient, seconds: number): Promise<Minted> {
   }
 }
 
-async function secretToken(wl: KubeClient, timeoutMs: number): Promise<Minted> {
+async function secretToken(wl: RestClient, timeoutMs: number): Promise<Minted> {
   const name = `${READER_SERVICE_ACCOUNT}-token`;
   const path = `/api/v1/namespaces/${READER_NAMESPACE}/secrets/${name}`;
   try {
@@ -180,7 +181,7 @@ async function secretToken(wl: KubeClient, timeoutMs: number): Promise<Minted> {
         return { token: decodeBase64Text(s.data.token) };
       }
       if (Date.now() >= deadline) break;
-      await new Promise((r) => setTimeout(r, 250));
+      await sleep(250);
     }
   } catch (e) {
     throw toCliError(e, `${wl.what}: Secret ${READER_NAMESPACE}/${name}`);
@@ -192,111 +193,30 @@ async function secretToken(wl: KubeClient, timeoutMs: number): Promise<Minted> {
   );
 }
 
+/** `target add`: validate, then the kubeconfig to store, the Secret, the IntegrationTarget (in that order). */
 export async function targetAdd(
   g: GlobalOptions,
   name: string,
   o: TargetAddOptions,
   io: Io,
 ): Promise<number> {
-  if (!DNS_SUBDOMAIN.test(name) || name.length > 253 - "-kubeconfig".length) {
-    throw new CliError("Usage", `target name "${name}": must be a lowercase DNS name (a-z, 0-9, -, .)`);
-  }
-  if (!g.context) {
-    throw new CliError("Usage", "target add needs --context <workload-context>: the cluster to register");
-  }
-  if (g.allNamespaces) throw new CliError("Usage", "target add writes into one namespace: use -n, not -A");
-  if (o.tokenSecret && !o.serviceAccount) {
-    throw new CliError("Usage", "--token-secret needs --service-account");
-  }
+  const targetLabels = validate(g, name, o);
+  const workloadContext = g.context!;
   const kc = await loadKubeconfig({ kubeconfig: g.kubeconfig });
-  const workloadContext = g.context;
   kc.resolve(workloadContext);
-  const cp = await KubeClient.forContext(kc, o.controlPlaneContext);
+  const cp = await RestClient.forContext(kc, o.controlPlaneContext);
   const namespace = g.namespace ?? DEFAULT_NAMESPACE;
-  let note = "";
   try {
     // Fail before writing anything when the CRDs are missing.
     try {
       await cp.get(`/apis/${API_VERSION}`);
     } catch (e) {
-      if (httpCode(e) === 404) throw crdsNotInstalled(cp.contextName, { cause: e });
+      if (errorCode(e) === 404) throw crdsNotInstalled(cp.contextName, { cause: e });
       throw toCliError(e, cp.what);
     }
-
-    let flat: Flat;
-    if (o.serviceAccount) {
-      flat = await flatten(kc, workloadContext, name, true);
-      const wl = await KubeClient.forContext(kc, workloadContext);
-      try {
-        await applyWorkloadRbac(wl);
-        const minted = o.tokenSecret
-          ? await secretToken(wl, o.tokenSecretTimeoutMs ?? 10_000)
-          : await tokenRequest(wl, o.tokenDurationSeconds ?? 8760 * 3600);
-        for (const u of flat.users) u.user = { token: minted.token };
-        note =
-          `; service account ${READER_NAMESPACE}/${READER_SERVICE_ACCOUNT} on context ${workloadContext}` +
-          (minted.expires
-            ? `, token expires ${minted.expires} (run target add again to renew)`
-            : ", token does not expire");
-      } finally {
-        wl.close();
-      }
-    } else {
-      flat = await flatten(kc, workloadContext, name, o.allowExecAuth === true);
-    }
-    if (o.server) { for (const c of flat.clusters) c.cluster.server = o.server; }
-    const kubeconfigText = await checkStorable(
-      flat,
-      name,
-      o.serviceAccount ? false : o.allowExecAuth === true,
-    );
-
-    const secretName = `${name}-kubeconfig`;
-    // ksit.io/kubeconfig: what `serve --secret-selector=ksit.io/kubeconfig=true` (chart: secrets.labelSelector) reads
-    const labels = {
-      "app.kubernetes.io/managed-by": "kubectl-ksit",
-      "ksit.io/cluster": name,
-      "ksit.io/kubeconfig": "true",
-    };
-    try {
-      await cp.apply(`/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${secretName}`, {
-        apiVersion: "v1",
-        kind: "Secret",
-        type: "Opaque",
-        metadata: { name: secretName, namespace, labels },
-        data: { kubeconfig: encodeBase64(kubeconfigText) },
-      });
-    } catch (e) {
-      if (httpCode(e) === 404) {
-        throw new CliError(
-          "NotFound",
-          `namespace ${namespace} not found on context ${cp.contextName}: create it (kubectl create namespace ${namespace}) ` +
-            `or install KSIT there (helm install ksit deploy/helm/ksit -n ${namespace} --create-namespace)`,
-          { cause: e },
-        );
-      }
-      throw toCliError(e, `${cp.what}: apply Secret ${namespace}/${secretName}`);
-    }
-    const target = {
-      apiVersion: API_VERSION,
-      kind: "IntegrationTarget",
-      metadata: { name, namespace, labels: { "app.kubernetes.io/managed-by": "kubectl-ksit" } },
-      spec: {
-        clusterName: name,
-        ...(o.labels && Object.keys(o.labels).length ? { labels: o.labels } : {}),
-        kubeconfigSecretRef: { name: secretName, key: "kubeconfig" },
-      },
-    };
-    let applied: IntegrationTarget;
-    try {
-      applied = await cp.apply<IntegrationTarget>(
-        resourcePath("integrationtargets", namespace, name),
-        target,
-      );
-    } catch (e) {
-      if (isMissingResourceType(e)) throw crdsNotInstalled(cp.contextName, { cause: e });
-      throw toCliError(e, `${cp.what}: apply IntegrationTarget ${namespace}/${name}`);
-    }
+    const { text, note } = await kubeconfigToStore(kc, workloadContext, name, o);
+    const secretName = await storeSecret(cp, namespace, name, text);
+    const applied = await applyTarget(cp, namespace, name, secretName, targetLabels);
     if (g.output === "json" || g.output === "yaml") io.out(document(applied, g.output));
     else {
       io.out(
@@ -309,3 +229,138 @@ export async function targetAdd(
     cp.close();
   }
 }
+
+/** Usage errors before anything is read; returns the target's labels. */
+function validate(g: GlobalOptions, name: string, o: TargetAddOptions): Record<string, string> {
+  if (!DNS_SUBDOMAIN.test(name) || name.length > 253 - "-kubeconfig".length) {
+    throw new CliError("Usage", `target name "${name}": must be a lowercase DNS name (a-z, 0-9, -, .)`);
+  }
+  const labels = parseLabels(o.label ?? []);
+  if (!g.context) {
+    throw new CliError("Usage", "target add needs --context <workload-context>: the cluster to register");
+  }
+  if (g.allNamespaces) throw new CliError("Usage", "target add writes into one namespace: use -n, not -A");
+  if (o.tokenSecret && !o.serviceAccount) {
+    throw new CliError("Usage", "--token-secret needs --service-account");
+  }
+  return labels;
+}
+
+/**
+ * The kubeconfig text to store: the workload context flattened, with the token of a read-only ServiceAccount
+ * instead of the user's credentials when `--service-account`; checked with the rules `serve` applies to it.
+ */
+async function kubeconfigToStore(
+  kc: Kubeconfig,
+  workloadContext: string,
+  name: string,
+  o: TargetAddOptions,
+): Promise<{ text: string; note: string }> {
+  let note = "";
+  let flat: Flat;
+  if (o.serviceAccount) {
+    flat = await flatten(kc, workloadContext, name, true);
+    const wl = await RestClient.forContext(kc, workloadContext);
+    try {
+      await applyWorkloadRbac(wl);
+      const minted = o.tokenSecret
+        ? await secretToken(wl, o.tokenSecretTimeoutMs ?? 10_000)
+        : await tokenRequest(wl, Math.round((o.tokenDuration ?? 8760 * 3_600_000) / 1000));
+      for (const u of flat.users) u.user = { token: minted.token };
+      note = `; service account ${READER_NAMESPACE}/${READER_SERVICE_ACCOUNT} on context ${workloadContext}` +
+        (minted.expires
+          ? `, token expires ${minted.expires} (run target add again to renew)`
+          : ", token does not expire");
+    } finally {
+      wl.close();
+    }
+  } else {
+    flat = await flatten(kc, workloadContext, name, o.allowExecAuth === true);
+  }
+  if (o.server) { for (const c of flat.clusters) c.cluster.server = o.server; }
+  const text = await checkStorable(flat, name, o.serviceAccount ? false : o.allowExecAuth === true);
+  return { text, note };
+}
+
+/** The Secret `<name>-kubeconfig` (server-side apply); returns its name. */
+async function storeSecret(cp: RestClient, namespace: string, name: string, text: string): Promise<string> {
+  const secretName = `${name}-kubeconfig`;
+  // ksit.io/kubeconfig: what `serve --secret-selector=ksit.io/kubeconfig=true` (chart: secrets.labelSelector) reads
+  const labels = {
+    "app.kubernetes.io/managed-by": "kubectl-ksit",
+    "ksit.io/cluster": name,
+    "ksit.io/kubeconfig": "true",
+  };
+  try {
+    await cp.apply(`/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${secretName}`, {
+      apiVersion: "v1",
+      kind: "Secret",
+      type: "Opaque",
+      metadata: { name: secretName, namespace, labels },
+      data: { kubeconfig: encodeBase64(text) },
+    });
+  } catch (e) {
+    if (errorCode(e) === 404) {
+      throw new CliError(
+        "NotFound",
+        `namespace ${namespace} not found on context ${cp.contextName}: create it (kubectl create namespace ${namespace}) ` +
+          `or install KSIT there (helm install ksit deploy/helm/ksit -n ${namespace} --create-namespace)`,
+        { cause: e },
+      );
+    }
+    throw toCliError(e, `${cp.what}: apply Secret ${namespace}/${secretName}`);
+  }
+  return secretName;
+}
+
+/** The IntegrationTarget `<name>` pointing at the Secret (server-side apply). */
+async function applyTarget(
+  cp: RestClient,
+  namespace: string,
+  name: string,
+  secretName: string,
+  labels: Record<string, string>,
+): Promise<IntegrationTarget> {
+  const target = {
+    apiVersion: API_VERSION,
+    kind: "IntegrationTarget",
+    metadata: { name, namespace, labels: { "app.kubernetes.io/managed-by": "kubectl-ksit" } },
+    spec: {
+      clusterName: name,
+      ...(Object.keys(labels).length ? { labels } : {}),
+      kubeconfigSecretRef: { name: secretName, key: "kubeconfig" },
+    },
+  };
+  try {
+    return await cp.apply<IntegrationTarget>(resourcePath("integrationtargets", namespace, name), target);
+  } catch (e) {
+    if (isMissingResourceType(e)) throw crdsNotInstalled(cp.contextName, { cause: e });
+    throw toCliError(e, `${cp.what}: apply IntegrationTarget ${namespace}/${name}`);
+  }
+}
+
+export const defineTargetAdd: CommandDefinition = (parent, { io, run }) => {
+  parent
+    .command("add")
+    .description(
+      "register the workload cluster of --context: a kubeconfig Secret and an IntegrationTarget on the control plane",
+    )
+    .argument("<name>", "cluster name (IntegrationTarget name and spec.clusterName)")
+    .option("--label <key=value>", "target label for Integration targetSelector (repeatable)", repeat)
+    .option("--control-plane-context <name>", "context of the control plane (default: the current context)")
+    .option(
+      "--service-account",
+      "create a read-only ServiceAccount on the workload cluster and store its token",
+    )
+    .addOption(
+      new Option("--token-duration <duration>", "TokenRequest lifetime with --service-account")
+        .argParser(durationFlag).default(8760 * 3_600_000, "8760h"),
+    )
+    .option(
+      "--token-secret",
+      "with --service-account: a long-lived token Secret instead (needs kube-controller-manager)",
+    )
+    .option("--allow-exec-auth", "store a kubeconfig that uses an exec plugin / auth-provider")
+    .option("--server <url>", "API server URL to store (how the controller reaches the cluster)")
+    .action((name, opts, cmd) => run(targetAdd(globalsOf(cmd), name, opts, io)));
+};

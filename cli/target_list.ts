@@ -2,6 +2,7 @@
  * `kubectl ksit target list`: the IntegrationTargets (workload clusters) of a namespace (default ksit-system)
  * or all (`-A`). RBAC: list integrationtargets.ksit.io.
  */
+import { type CommandDefinition, globalsOf } from "./command.ts";
 import type { IntegrationTarget } from "../api/types.ts";
 import { connect, listKsit, namespaceOf } from "./control_plane.ts";
 import { EXIT } from "./errors.ts";
@@ -80,3 +81,11 @@ export async function targetList(g: GlobalOptions, io: Io): Promise<number> {
     client.close();
   }
 }
+
+export const defineTargetList: CommandDefinition = (parent, { io, run }) => {
+  parent
+    .command("list")
+    .alias("ls")
+    .description("list the IntegrationTargets and whether KSIT can reach them")
+    .action((_opts, cmd) => run(targetList(globalsOf(cmd), io)));
+};

@@ -1,9 +1,11 @@
 /** `kubectl ksit version`: the plugin's version, and (unless `--client`) the control plane's server version
  * and whether the KSIT API is served there. */
+import { type CommandDefinition, globalsOf } from "./command.ts";
 import pkg from "../deno.json" with { type: "json" };
 import { API_VERSION } from "../api/schema.ts";
 import { connect } from "./control_plane.ts";
-import { EXIT, httpCode, toCliError } from "./errors.ts";
+import { EXIT, toCliError } from "./errors.ts";
+import { errorCode } from "../kube/errors.ts";
 import type { GlobalOptions, Io } from "./io.ts";
 import { document } from "./render.ts";
 
@@ -53,7 +55,7 @@ export async function version(g: GlobalOptions, o: { client?: boolean }, io: Io)
     try {
       await client.get(`/apis/${API_VERSION}`, undefined, 5_000);
     } catch (e) {
-      if (httpCode(e) !== 404) throw e;
+      if (errorCode(e) !== 404) throw e;
       served = false;
     }
     info.ksitApi = { groupVersion: API_VERSION, served };
@@ -66,3 +68,11 @@ export async function version(g: GlobalOptions, o: { client?: boolean }, io: Io)
   io.out(renderVersion(info, g.output ?? "table"));
   return EXIT.Ok;
 }
+
+export const defineVersion: CommandDefinition = (parent, { io, run }) => {
+  parent
+    .command("version")
+    .description("print the plugin version and the control plane's server version")
+    .option("--client", "only the plugin version (no server call)")
+    .action((opts, cmd) => run(version(globalsOf(cmd), opts, io)));
+};

@@ -3,7 +3,8 @@
  * `/metrics` (Prometheus text). Built from the state passed in; no module-level singletons.
  */
 import { Hono } from "hono";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../util/clock.ts";
+import { DenoWatch } from "../kube/transport.ts";
 import type { ControllerMetrics } from "./metrics.ts";
 
 export interface AppState {
@@ -33,6 +34,12 @@ export function createApp(state: AppState): Hono {
   });
   app.get("/metrics", (c) => {
     state.metrics.leader.set({}, state.leader() ? 1 : 0);
+    state.metrics.watchStreams.set({}, DenoWatch.live);
+    const mem = Deno.memoryUsage();
+    state.metrics.residentMemory.set({}, mem.rss);
+    for (const kind of ["heapUsed", "heapTotal", "external"] as const) {
+      state.metrics.heap.set({ kind }, mem[kind]);
+    }
     return c.body(state.metrics.registry.render(), 200, {
       "content-type": "text/plain; version=0.0.4; charset=utf-8",
     });

@@ -12,10 +12,12 @@
  * RBAC (control plane, watched namespace; files/controller-rbac.yaml): create and patch on "" events.
  */
 import { CoreV1Api } from "@kubernetes/client-node";
-import type { KubeClient } from "./kube.ts";
-import type { Logger } from "./log.ts";
-import type { Clock } from "./clock.ts";
+import { errorCode } from "../kube/errors.ts";
+import type { ClusterClient } from "../kube/client.ts";
+import type { Logger } from "../util/log.ts";
+import type { Clock } from "../util/clock.ts";
 import { rfc3339 } from "./status.ts";
+import type { EventReason } from "../checks/reasons.ts";
 
 export interface EventTarget {
   apiVersion: string;
@@ -24,7 +26,8 @@ export interface EventTarget {
 }
 
 export interface EventRecorder {
-  record(obj: EventTarget, type: "Normal" | "Warning", reason: string, message: string): Promise<void>;
+  /** `reason`: one of checks/reasons.ts EVENT_REASONS (docs/troubleshooting.md documents each). */
+  record(obj: EventTarget, type: "Normal" | "Warning", reason: EventReason, message: string): Promise<void>;
 }
 
 export interface CorrelationOptions {
@@ -146,8 +149,12 @@ export class EventCorrelator {
   }
 }
 
+/**
+ * The recorder `serve` uses. Long only as a factory: its parts are the closures `update` (the next occurrence
+ * of a series), `create` (a new Event) and `record` (the correlator's decision, then one of the two).
+ */
 export function kubeEventRecorder(
-  kube: KubeClient,
+  kube: ClusterClient,
   clock: Clock,
   log: Logger,
   instance: string,
@@ -155,6 +162,59 @@ export function kubeEventRecorder(
 ): EventRecorder {
   const core = kube.api(CoreV1Api);
   const correlator = new EventCorrelator(clock, correlation);
+
+  /** The next occurrence of a series: count, time, message. False when the Event is gone. RBAC: patch. */
+  const update = async (namespace: string, name: string, count: number, message: string, now: string) => {
+    try {
+      // JSON patch (the generated client's default patch type)
+      await kube.call("patch", () =>
+        core.patchNamespacedEvent({
+          name,
+          namespace,
+          body: [
+            { op: "replace", path: "/count", value: count },
+            { op: "replace", path: "/lastTimestamp", value: now },
+            { op: "replace", path: "/message", value: message },
+          ],
+        }));
+      return true;
+    } catch (e) {
+      if (errorCode(e) !== 404) throw e;
+      correlator.forget(name); // the Event expired or was deleted: create a new one
+      return false;
+    }
+  };
+
+  /** A new Event (RBAC: create); returns its name. */
+  const create = async (obj: EventTarget, type: string, reason: string, message: string, now: string) => {
+    const namespace = obj.metadata.namespace ?? "default";
+    const created = await kube.call("create", () =>
+      core.createNamespacedEvent({
+        namespace,
+        body: {
+          metadata: { generateName: `${obj.metadata.name}.`, namespace },
+          involvedObject: {
+            apiVersion: obj.apiVersion,
+            kind: obj.kind,
+            name: obj.metadata.name,
+            namespace,
+            uid: obj.metadata.uid,
+            resourceVersion: obj.metadata.resourceVersion,
+          },
+          type,
+          reason,
+          message,
+          firstTimestamp: new Date(now),
+          lastTimestamp: new Date(now),
+          count: 1,
+          source: { component: "ksit-controller" },
+          reportingComponent: "ksit.io/controller",
+          reportingInstance: instance,
+        },
+      }));
+    return created.metadata?.name;
+  };
+
   return {
     async record(obj, type, reason, rawMessage) {
       const namespace = obj.metadata.namespace ?? "default";
@@ -166,54 +226,15 @@ export function kubeEventRecorder(
           log.debug("event dropped: the object's event budget is spent", what);
           return;
         }
-        if (action.kind === "update") {
-          // RBAC: events patch. JSON patch (the generated client's default patch type).
-          try {
-            await kube.call("patch", () =>
-              core.patchNamespacedEvent({
-                name: action.name,
-                namespace,
-                body: [
-                  { op: "replace", path: "/count", value: action.count },
-                  { op: "replace", path: "/lastTimestamp", value: now },
-                  { op: "replace", path: "/message", value: action.message },
-                ],
-              }));
-            log.info("event", { ...what, message: action.message, count: action.count });
-            return;
-          } catch (e) {
-            if ((e as { code?: number }).code !== 404) throw e;
-            correlator.forget(action.name); // the Event expired or was deleted: create a new one
-          }
+        if (
+          action.kind === "update" && await update(namespace, action.name, action.count, action.message, now)
+        ) {
+          log.info("event", { ...what, message: action.message, count: action.count });
+          return;
         }
-        const message = action.message;
-        // RBAC: events create (namespaced Role)
-        const created = await kube.call("create", () =>
-          core.createNamespacedEvent({
-            namespace,
-            body: {
-              metadata: { generateName: `${obj.metadata.name}.`, namespace },
-              involvedObject: {
-                apiVersion: obj.apiVersion,
-                kind: obj.kind,
-                name: obj.metadata.name,
-                namespace,
-                uid: obj.metadata.uid,
-                resourceVersion: obj.metadata.resourceVersion,
-              },
-              type,
-              reason,
-              message,
-              firstTimestamp: new Date(now),
-              lastTimestamp: new Date(now),
-              count: 1,
-              source: { component: "ksit-controller" },
-              reportingComponent: "ksit.io/controller",
-              reportingInstance: instance,
-            },
-          }));
-        if (created.metadata?.name) correlator.created(action.key, created.metadata.name, now);
-        log.info("event", { ...what, message });
+        const name = await create(obj, type, reason, action.message, now);
+        if (name) correlator.created(action.key, name, now);
+        log.info("event", { ...what, message: action.message });
       } catch (e) {
         // an Event is best effort: never fail a reconcile because of it
         log.warn("event not recorded", { ...what, error: (e as Error).message });

@@ -17,10 +17,11 @@
  * kube-system.
  */
 import { CoordinationV1Api, type V1Lease } from "@kubernetes/client-node";
-import type { Clock } from "./clock.ts";
-import { Informer } from "./informer.ts";
-import { errorCode, type KubeClient } from "./kube.ts";
-import type { Logger } from "./log.ts";
+import type { Clock } from "../util/clock.ts";
+import { Informer } from "../kube/informer.ts";
+import type { ClusterClient } from "../kube/client.ts";
+import { errorCode } from "../kube/errors.ts";
+import type { Logger } from "../util/log.ts";
 
 export const IDENTITY_LEASE_SELECTOR = "apiserver.kubernetes.io/identity=kube-apiserver";
 
@@ -47,7 +48,7 @@ export class Heartbeat {
   private readonly informer: Informer<V1Lease>;
 
   constructor(
-    client: KubeClient,
+    client: ClusterClient,
     private readonly clock: Clock,
     log: Logger,
     /**

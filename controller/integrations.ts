@@ -1,6 +1,7 @@
 /** Pure helpers of the Integration reconcile: target selection and Event decisions. */
 import type { Integration, IntegrationTarget, Phase } from "../api/types.ts";
 import { labelSelectorMatches } from "../checks/label_selector.ts";
+import { EVENT_REASONS, type EventReason } from "../checks/reasons.ts";
 
 export interface Selected {
   /** The name shown in status.clusters (target's clusterName, or the unresolved reference). */
@@ -36,10 +37,11 @@ export function selectTargets(integ: Integration, targets: readonly IntegrationT
 
 export interface EventDecision {
   type: "Normal" | "Warning";
-  reason: string;
+  reason: EventReason;
 }
 
-const BAD: readonly Phase[] = ["Failed", "Degraded", "Unknown"];
+const BAD = ["Failed", "Degraded", "Unknown"] as const satisfies readonly Phase[];
+const isBad = (p: Phase | undefined): p is typeof BAD[number] => (BAD as readonly string[]).includes(p ?? "");
 
 /**
  * Which Event a phase transition deserves: Warning on a transition into Failed/Degraded/Unknown, Normal on
@@ -49,10 +51,8 @@ const BAD: readonly Phase[] = ["Failed", "Degraded", "Unknown"];
  */
 export function eventFor(previous: Phase | undefined, next: Phase): EventDecision | undefined {
   if (previous === next) return undefined;
-  if (BAD.includes(next)) return { type: "Warning", reason: next };
-  if (next === "NotInstalled") return { type: "Normal", reason: "NotInstalled" };
-  if (next === "Running" && previous && BAD.includes(previous)) {
-    return { type: "Normal", reason: "Recovered" };
-  }
+  if (isBad(next)) return { type: "Warning", reason: EVENT_REASONS[next] };
+  if (next === "NotInstalled") return { type: "Normal", reason: EVENT_REASONS.NotInstalled };
+  if (next === "Running" && isBad(previous)) return { type: "Normal", reason: EVENT_REASONS.Recovered };
   return undefined;
 }

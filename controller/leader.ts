@@ -7,12 +7,13 @@
  * RBAC (control plane, watched namespace): get, create, update on coordination.k8s.io leases.
  */
 import { CoordinationV1Api, type V1Lease, V1MicroTime } from "@kubernetes/client-node";
-import type { Clock } from "./clock.ts";
-import { errorCode, errorMessage, type KubeClient } from "./kube.ts";
-import type { Logger } from "./log.ts";
+import type { Clock } from "../util/clock.ts";
+import type { ClusterClient } from "../kube/client.ts";
+import { errorCode, errorMessage } from "../kube/errors.ts";
+import type { Logger } from "../util/log.ts";
 
 export interface LeaderOptions {
-  kube: KubeClient;
+  kube: ClusterClient;
   namespace: string;
   name: string;
   identity: string;
@@ -111,24 +112,9 @@ export class LeaderElector {
       }
       return;
     }
-    const holder = lease.spec?.holderIdentity ?? "";
-    const record = `${holder}|${lease.spec?.renewTime?.valueOf() ?? ""}|${lease.metadata?.resourceVersion}`;
-    if (record !== this.observed) {
-      this.observed = record;
-      this.observedAt = now;
-    }
-    const durationMs = (lease.spec?.leaseDurationSeconds ?? 15) * 1000;
-    const mine = holder === identity;
-    if (!mine && holder !== "") {
-      // expired when unchanged for a lease duration on our clock, or past renewTime + duration on the holder's
-      const renewed = lease.spec?.renewTime
-        ? new Date(lease.spec.renewTime as unknown as string).valueOf()
-        : NaN;
-      const byObservation = this.observedAt + durationMs - now;
-      const byRenewTime = Number.isNaN(renewed) ? Infinity : renewed + durationMs - now;
-      const left = Math.min(byObservation, byRenewTime);
-      if (left > 0) return left + 20; // someone else holds it
-    }
+    const mine = lease.spec?.holderIdentity === identity;
+    const left = this.heldByAnother(lease, now);
+    if (left !== undefined) return left + 20; // someone else holds it
     const transitions = (lease.spec?.leaseTransitions ?? 0) + (mine ? 0 : 1);
     const acquireMs = mine && lease.spec?.acquireTime ? lease.spec.acquireTime.valueOf() : now;
     try {
@@ -143,6 +129,28 @@ export class LeaderElector {
     } catch (e) {
       this.o.log.debug("lease update failed", { error: errorMessage(e), code: errorCode(e) });
     }
+  }
+
+  /**
+   * Milliseconds until another holder's lease expires, or undefined when nobody else holds it: expired when
+   * unchanged for a lease duration on our clock, or past renewTime + duration on the holder's.
+   */
+  private heldByAnother(lease: V1Lease, now: number): number | undefined {
+    const holder = lease.spec?.holderIdentity ?? "";
+    const record = `${holder}|${lease.spec?.renewTime?.valueOf() ?? ""}|${lease.metadata?.resourceVersion}`;
+    if (record !== this.observed) {
+      this.observed = record;
+      this.observedAt = now;
+    }
+    if (holder === this.o.identity || holder === "") return undefined;
+    const durationMs = (lease.spec?.leaseDurationSeconds ?? 15) * 1000;
+    const renewed = lease.spec?.renewTime
+      ? new Date(lease.spec.renewTime as unknown as string).valueOf()
+      : NaN;
+    const byObservation = this.observedAt + durationMs - now;
+    const byRenewTime = Number.isNaN(renewed) ? Infinity : renewed + durationMs - now;
+    const left = Math.min(byObservation, byRenewTime);
+    return left > 0 ? left : undefined;
   }
 
   private acquired(now: number) {

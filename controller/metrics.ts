@@ -200,6 +200,23 @@ export function controllerMetrics() {
       new Counter("ksit_status_writes_total", "Status subresource writes by kind.", ["kind"] as const),
     ),
     leader: registry.register(new Gauge("ksit_leader", "1 while this process holds the leader Lease.", [])),
+    residentMemory: registry.register(
+      new Gauge("process_resident_memory_bytes", "Resident memory size in bytes.", []),
+    ),
+    heap: registry.register(
+      new Gauge(
+        "ksit_process_heap_bytes",
+        "V8 heap in use and reserved, and memory held outside it (ArrayBuffers, streams), in bytes.",
+        ["kind"] as const,
+      ),
+    ),
+    watchStreams: registry.register(
+      new Gauge(
+        "ksit_watch_streams",
+        "Watch requests of this process open now (requests sent, response streams not yet ended).",
+        [],
+      ),
+    ),
   };
 }
 

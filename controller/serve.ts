@@ -1,19 +1,19 @@
 /**
  * `kubectl-ksit serve`: the in-cluster controller. Builds the dependencies, starts the controller, leader
- * election and the Hono health/metrics server, and resolves once stopped (SIGTERM/SIGINT or `signal`):
- * watches stopped, Lease released, server closed.
+ * election, the Hono health/metrics server and, with `--ui-addr`, the dashboard (ui/), and resolves once
+ * stopped (SIGTERM/SIGINT or `signal`): watches stopped, Lease released, servers closed.
  */
 import { KubeConfig } from "@kubernetes/client-node";
-import { tuneTransport } from "../checks/kube_transport.ts";
+import { tuneTransport } from "../kube/transport.ts";
 import { createApp } from "./app.ts";
-import { type Clock, systemClock } from "./clock.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
 import { Controller } from "./controller.ts";
 import { kubeEventRecorder } from "./events.ts";
-import { KubeClient } from "./kube.ts";
+import { ClusterClient } from "../kube/client.ts";
 import { LeaderElector } from "./leader.ts";
-import { jsonLogger, type LogLevel } from "./log.ts";
-import { controllerMetrics } from "./metrics.ts";
-import { Semaphore } from "./semaphore.ts";
+import { jsonLogger, type Logger, type LogLevel } from "../util/log.ts";
+import { type ControllerMetrics, controllerMetrics } from "./metrics.ts";
+import { Semaphore } from "../util/semaphore.ts";
 import { serverPolicy } from "./server_policy.ts";
 
 export interface ServeOptions {
@@ -30,9 +30,11 @@ export interface ServeOptions {
   healthAddr: string;
   leaderElect: boolean;
   leaseName?: string;
-  leaseDurationMs?: number;
+  /** `--lease-duration`, ms. */
+  leaseDuration?: number;
   concurrency: number;
-  requestTimeoutMs: number;
+  /** `--request-timeout`, ms: the deadline of each API call. */
+  requestTimeout: number;
   allowExecAuth: boolean;
   logLevel: LogLevel;
   mode?: "watch" | "poll";
@@ -71,7 +73,7 @@ function loadKubeConfig(opts: ServeOptions): KubeConfig {
   else if (inCluster(opts)) kc.loadFromCluster(); // the token file is re-read every minute (rotation)
   else kc.loadFromDefault();
   if (opts.context) kc.setCurrentContext(opts.context);
-  // requests and watches on Deno's fetch (see checks/kube_transport.ts); the control plane is our own
+  // requests and watches on Deno's fetch (see kube/transport.ts); the control plane is our own
   // cluster, so its responses (Secret lists) are bounded far more loosely than a workload cluster's
   return tuneTransport(kc, { maxResponseBytes: 1024 * 1024 * 1024, maxWatchLineBytes: 64 * 1024 * 1024 });
 }
@@ -85,42 +87,11 @@ function watchedNamespace(opts: ServeOptions, kc: KubeConfig): string {
   return kc.getContextObject(kc.getCurrentContext())?.namespace || "default";
 }
 
-/** The dashboard (ui/) on its own address, fed by the controller's informers. */
-async function startUi(
-  addr: string,
-  controller: Controller,
-  kube: KubeClient,
-  namespace: string,
-  opts: ServeOptions,
-  signal: AbortSignal,
-  log: ReturnType<typeof jsonLogger>,
-): Promise<{ finished: Promise<void> }> {
-  const [{ Fleet }, { createUiApp, loopbackHosts }, { controllerSource }] = await Promise.all([
-    import("../ui/fleet.ts"),
-    import("../ui/app.ts"),
-    import("./ui_source.ts"),
-  ]);
-  const fleet = new Fleet(
-    controllerSource(controller, kube, { namespace, allNamespaces: !!opts.allNamespaces }),
-  )
-    .start();
-  const { hostname, port } = parseAddr(addr, "--ui-addr");
-  const loopback = hostname === "127.0.0.1" || hostname === "localhost" || hostname === "::1";
-  let app: ReturnType<typeof createUiApp> | undefined;
-  const server = Deno.serve({
-    hostname,
-    port,
-    signal,
-    onListen: (a) => {
-      // a loopback bind (reached through kubectl port-forward) accepts only loopback Host headers
-      app = createUiApp(fleet, loopback ? { allowHost: loopbackHosts() } : {});
-      log.info("dashboard listening", { addr: `${a.hostname}:${a.port}`, path: "/ui/" });
-    },
-  }, (req, info) => app ? app.fetch(req, info) : new Response("starting\n", { status: 503 }));
-  signal.addEventListener("abort", () => fleet.stop(), { once: true });
-  return { finished: server.finished };
-}
-
+/**
+ * `serve`'s steps: dependencies, controller, leader election, health server, dashboard; then run until stopped
+ * and shut down in order. Over 60 lines because it is the one place where the process is wired, top to bottom;
+ * each step is a call (stopOnSignals, leaderElector, startHealthServer, startUiServer, the Controller).
+ */
 export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promise<void> {
   const clock: Clock = systemClock;
   const identity = opts.identity ?? `${Deno.hostname()}_${crypto.randomUUID().slice(0, 8)}`;
@@ -135,30 +106,14 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
   const mode = opts.mode ?? "watch";
   const metrics = controllerMetrics();
   const global = new Semaphore(Math.max(16, opts.concurrency * 4));
-  const kube = new KubeClient(kc, {
+  const kube = new ClusterClient(kc, {
     target: "control-plane",
-    timeoutMs: opts.requestTimeoutMs,
-    metrics,
+    timeoutMs: opts.requestTimeout,
+    countRequest: (verb, code) => metrics.apiRequests.inc({ target: "control-plane", verb, code }),
     global,
   });
   const events = kubeEventRecorder(kube, clock, log, identity);
-
-  // a long-running controller logs a stray rejection from a library (e.g. a failing exec credential plugin)
-  // instead of dying on it
-  const onRejection = (e: PromiseRejectionEvent) => {
-    e.preventDefault();
-    log.error("unhandled rejection", {
-      error: e.reason instanceof Error ? e.reason.message : String(e.reason),
-    });
-  };
-  globalThis.addEventListener("unhandledrejection", onRejection);
-
-  const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  const signals: Deno.Signal[] = ["SIGTERM", "SIGINT"];
-  for (const s of signals) Deno.addSignalListener(s, onSignal);
-  signal?.addEventListener("abort", onSignal, { once: true });
-  if (signal?.aborted) stop.abort();
+  const lifetime = stopOnSignals(log, signal);
 
   let elector: LeaderElector | undefined;
   const canWrite = () => !opts.leaderElect || (elector?.isLeader() ?? false);
@@ -166,50 +121,30 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
     namespace,
     allNamespaces: opts.allNamespaces === true,
     concurrency: Math.max(1, opts.concurrency),
-    requestTimeoutMs: opts.requestTimeoutMs,
+    requestTimeoutMs: opts.requestTimeout,
     allowExecAuth: opts.allowExecAuth,
     mode,
     canWrite,
     serverPolicy: policy,
     ...(opts.secretSelector ? { secretSelector: opts.secretSelector } : {}),
   });
-  let leaderLoop: Promise<void> = Promise.resolve();
   if (opts.leaderElect) {
-    const leaseDurationMs = opts.leaseDurationMs ?? 15_000;
-    elector = new LeaderElector({
-      kube,
-      namespace,
-      name: opts.leaseName ?? "ksit-controller",
-      identity,
-      leaseDurationMs,
-      renewDeadlineMs: Math.round(leaseDurationMs * 2 / 3),
-      retryPeriodMs: Math.max(200, Math.round(leaseDurationMs * 2 / 15)),
-      clock,
-      log,
-      onStartedLeading: () => controller.enqueueAll(),
-      onStoppedLeading: () => {},
-    });
+    elector = leaderElector(opts, { kube, namespace, identity, clock, log }, () => controller.enqueueAll());
   }
-
-  let heartbeat = clock.now();
-  const ticker = setInterval(() => (heartbeat = clock.now()), 1000);
-  const app = createApp({
+  const health = startHealthServer(opts.healthAddr, lifetime.signal, {
     clock,
     metrics,
-    heartbeat: () => heartbeat,
-    synced: () => controller.hasSynced(),
-    leader: () => canWrite(),
+    log,
+    synced: () => controller.listedOnce(),
+    leader: canWrite,
   });
-  const { hostname, port } = parseAddr(opts.healthAddr);
-  const server = Deno.serve({
-    hostname,
-    port,
-    signal: stop.signal,
-    onListen: (a) => log.info("health server listening", { addr: `${a.hostname}:${a.port}` }),
-  }, app.fetch);
-
   const ui = opts.uiAddr
-    ? await startUi(opts.uiAddr, controller, kube, namespace, opts, stop.signal, log)
+    ? await startUiServer(opts.uiAddr, lifetime.signal, {
+      controller,
+      kube,
+      scope: { namespace, allNamespaces: opts.allNamespaces === true },
+      log,
+    })
     : undefined;
 
   log.info("starting", {
@@ -220,25 +155,142 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
     server: kube.server,
     leaderElect: opts.leaderElect,
     concurrency: opts.concurrency,
-    requestTimeoutMs: opts.requestTimeoutMs,
+    requestTimeoutMs: opts.requestTimeout,
     allowExecAuth: opts.allowExecAuth,
     allowedServers: opts.allowedServers ?? [],
     deniedServers: [...(opts.deniedServers ?? []), ...policy.defaults.map((d) => `${d.text} (default)`)],
   });
   controller.start();
-  if (elector) leaderLoop = elector.run(stop.signal);
+  const leaderLoop = elector ? elector.run(lifetime.signal) : Promise.resolve();
 
-  await new Promise<void>((resolve) => {
-    if (stop.signal.aborted) resolve();
-    else stop.signal.addEventListener("abort", () => resolve(), { once: true });
-  });
+  await lifetime.stopped;
   log.info("shutting down");
-  clearInterval(ticker);
   await controller.stop();
   await leaderLoop;
-  await server.finished;
-  await ui?.finished;
-  for (const s of signals) Deno.removeSignalListener(s, onSignal);
-  globalThis.removeEventListener("unhandledrejection", onRejection);
+  await health.stop();
+  await ui?.stop();
+  lifetime.release();
   log.info("stopped");
+}
+
+/**
+ * Aborts on SIGTERM, SIGINT or `signal`; meanwhile a stray rejection from a library (e.g. a failing exec
+ * credential plugin) is logged instead of killing a long-running controller.
+ */
+function stopOnSignals(log: Logger, signal?: AbortSignal) {
+  const onRejection = (e: PromiseRejectionEvent) => {
+    e.preventDefault();
+    log.error("unhandled rejection", {
+      error: e.reason instanceof Error ? e.reason.message : String(e.reason),
+    });
+  };
+  globalThis.addEventListener("unhandledrejection", onRejection);
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  const signals: Deno.Signal[] = ["SIGTERM", "SIGINT"];
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
+  signal?.addEventListener("abort", onSignal, { once: true });
+  if (signal?.aborted) stop.abort();
+  return {
+    signal: stop.signal,
+    stopped: new Promise<void>((resolve) => {
+      if (stop.signal.aborted) resolve();
+      else stop.signal.addEventListener("abort", () => resolve(), { once: true });
+    }),
+    release() {
+      for (const s of signals) Deno.removeSignalListener(s, onSignal);
+      globalThis.removeEventListener("unhandledrejection", onRejection);
+    },
+  };
+}
+
+/** Leader election on the Lease `--lease-name` (renew deadline 2/3 and retry period 2/15 of the duration). */
+function leaderElector(
+  opts: ServeOptions,
+  d: { kube: ClusterClient; namespace: string; identity: string; clock: Clock; log: Logger },
+  onStartedLeading: () => void,
+): LeaderElector {
+  const leaseDurationMs = opts.leaseDuration ?? 15_000;
+  return new LeaderElector({
+    ...d,
+    name: opts.leaseName ?? "ksit-controller",
+    leaseDurationMs,
+    renewDeadlineMs: Math.round(leaseDurationMs * 2 / 3),
+    retryPeriodMs: Math.max(200, Math.round(leaseDurationMs * 2 / 15)),
+    onStartedLeading,
+    onStoppedLeading: () => {},
+  });
+}
+
+/** /healthz, /readyz, /metrics (controller/app.ts) on `addr`, with the loop's heartbeat ticking each second. */
+function startHealthServer(
+  addr: string,
+  signal: AbortSignal,
+  s: { clock: Clock; metrics: ControllerMetrics; log: Logger; synced: () => boolean; leader: () => boolean },
+) {
+  let heartbeat = s.clock.now();
+  const ticker = setInterval(() => (heartbeat = s.clock.now()), 1000);
+  const app = createApp({
+    clock: s.clock,
+    metrics: s.metrics,
+    heartbeat: () => heartbeat,
+    synced: s.synced,
+    leader: s.leader,
+  });
+  const { hostname, port } = parseAddr(addr);
+  const server = Deno.serve({
+    hostname,
+    port,
+    signal,
+    onListen: (a) => s.log.info("health server listening", { addr: `${a.hostname}:${a.port}` }),
+  }, app.fetch);
+  return {
+    async stop() {
+      clearInterval(ticker);
+      await server.finished;
+    },
+  };
+}
+
+/**
+ * The dashboard (ui/) on `--ui-addr`, fed by the controller's informers and verdicts (controller/ui_source.ts).
+ * A loopback bind (reached through kubectl port-forward) accepts only loopback Host headers. ui/ and Hono are
+ * imported only when the flag is given.
+ */
+async function startUiServer(
+  addr: string,
+  signal: AbortSignal,
+  s: {
+    controller: Controller;
+    kube: ClusterClient;
+    scope: { namespace: string; allNamespaces: boolean };
+    log: Logger;
+  },
+) {
+  const [{ Fleet }, { createUiApp, loopbackHosts }, { controllerSource }] = await Promise.all([
+    import("../ui/fleet.ts"),
+    import("../ui/app.ts"),
+    import("./ui_source.ts"),
+  ]);
+  const fleet = new Fleet(controllerSource(s.controller, s.kube, s.scope)).start();
+  const { hostname, port } = parseAddr(addr, "--ui-addr");
+  const loopback = hostname === "127.0.0.1" || hostname === "localhost" || hostname === "::1";
+  let app: ReturnType<typeof createUiApp> | undefined;
+  const server = Deno.serve({
+    hostname,
+    port,
+    signal,
+    onListen: (a) => {
+      app = createUiApp(fleet, loopback ? { allowHost: loopbackHosts() } : {});
+      s.log.info("dashboard listening", { addr: `${a.hostname}:${a.port}`, path: "/ui/" });
+    },
+  }, (req, info) => app ? app.fetch(req, info) : new Response("starting\n", { status: 503 }));
+  // the dashboard's open event streams end at once, so the server can shut down
+  signal.addEventListener("abort", () => fleet.stop(), { once: true });
+  return {
+    async stop() {
+      fleet.stop(); // also when the signal was aborted before the listener above was added
+      await server.finished;
+    },
+  };
 }

@@ -1,7 +1,7 @@
 /**
- * IntegrationTargets: Secret → kubeconfig → connection (a KubeClient), probed. The connection is rebuilt when
+ * IntegrationTargets: Secret → kubeconfig → connection (a ClusterClient), probed. The connection is rebuilt when
  * the Secret's content changes and dropped when the Secret goes away. The target's Ready condition says why a
- * cluster cannot be checked (DESIGN.md reasons, api/types.ts TARGET_REASONS).
+ * cluster cannot be checked (api/types.ts TARGET_REASONS; docs/architecture.md).
  *
  * Probes (all with short deadlines, bodies bounded and never quoted):
  * - `GET /version` when the connection is built and every `VERSION_PROBE_MS`: the server answers like a
@@ -13,16 +13,18 @@
  * answers probes is not probed every few seconds; an unreachable server is retried with backoff (2 s → 10 s),
  * sooner when its heartbeat watch comes back.
  */
+import { decodeBase64 } from "../util/base64.ts";
 import type { V1Secret } from "@kubernetes/client-node";
 import type { IntegrationTarget, IntegrationTargetStatus, TargetReason } from "../api/types.ts";
-import { KubeconfigError, parseKubeconfig } from "../checks/kubeconfig.ts";
+import { KubeconfigError, parseKubeconfig } from "../kube/kubeconfig.ts";
 import { mergeConditions } from "../checks/conditions.ts";
-import { rawGet, statusMessage } from "../checks/kube_transport.ts";
-import { backoffDelay } from "./workqueue.ts";
+import { rawGet } from "../kube/transport.ts";
+import { backoffDelay } from "../util/backoff.ts";
 import type { Heartbeat } from "./heartbeat.ts";
-import { classifyError, errorMessage, KubeClient } from "./kube.ts";
+import { ClusterClient } from "../kube/client.ts";
+import { clusterReason, errorMessage, statusMessage } from "../kube/errors.ts";
 import type { ControllerMetrics } from "./metrics.ts";
-import type { Semaphore } from "./semaphore.ts";
+import type { Semaphore } from "../util/semaphore.ts";
 import { DEFAULT_POLICY, dnsResolver, refusal, type Resolver, type ServerPolicy } from "./server_policy.ts";
 
 export interface TargetState {
@@ -39,7 +41,7 @@ export interface Connection {
   gen: number;
   /** Secret uid + resourceVersion + key the client was built from. */
   fingerprint?: string;
-  client?: KubeClient;
+  client?: ClusterClient;
   state: TargetState;
   /** The state has been decided once (Secret read and, if there is a client, probed). */
   checked?: boolean;
@@ -91,6 +93,58 @@ export const LIVENESS_TIMEOUT_MS = 2_500;
 /** Base64 text of a Secret's value is at most this long (4/3 of the kubeconfig bound, plus line breaks). */
 const MAX_SECRET_VALUE = Math.ceil(256 * 1024 * 4 / 3) + 8 * 1024;
 
+function tooLarge(source: string, base64Length: number): string {
+  const kib = Math.round(base64Length * 3 / 4 / 1024);
+  return `${source}: ${kib} KiB is too large for a kubeconfig (at most 256 KiB)`;
+}
+
+/**
+ * Secret types that never hold a kubeconfig: their data is not kept (a namespace's Helm release Secrets alone
+ * can be megabytes). A kubeconfig Secret is Opaque or of a type of its own (Cluster API
+ * `cluster.x-k8s.io/secret`).
+ */
+const NOT_KUBECONFIG_TYPES = new Set([
+  "helm.sh/release.v1",
+  "kubernetes.io/service-account-token",
+  "kubernetes.io/dockercfg",
+  "kubernetes.io/dockerconfigjson",
+  "kubernetes.io/basic-auth",
+  "kubernetes.io/ssh-auth",
+  "kubernetes.io/tls",
+  "bootstrap.kubernetes.io/token",
+]);
+
+/** What the Secret cache keeps of a Secret: its identity, type, and values small enough to be a kubeconfig. */
+export interface CachedSecret extends V1Secret {
+  /** Keys whose value was not kept: too long (their base64 length), or a type that holds no kubeconfig (0). */
+  dropped?: Record<string, number>;
+}
+
+/**
+ * The Secret informer's projection: metadata without annotations and managedFields, and the values of
+ * NOT_KUBECONFIG_TYPES or longer than MAX_SECRET_VALUE replaced by their length in `dropped` (so that the error
+ * still says why).
+ */
+export function projectSecret(secret: V1Secret): CachedSecret {
+  const m = secret.metadata ?? {};
+  const out: CachedSecret = {
+    metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion },
+    type: secret.type,
+  };
+  if (m.labels) out.metadata!.labels = m.labels;
+  const data: Record<string, string> = {};
+  const dropped: Record<string, number> = {};
+  const typeDropped = NOT_KUBECONFIG_TYPES.has(secret.type ?? "");
+  for (const [k, v] of Object.entries(secret.data ?? {})) {
+    if (typeDropped) dropped[k] = 0;
+    else if (v.length > MAX_SECRET_VALUE) dropped[k] = v.length;
+    else data[k] = v;
+  }
+  if (secret.data) out.data = data;
+  if (Object.keys(dropped).length) out.dropped = dropped;
+  return out;
+}
+
 /**
  * Brings `conn` in line with the Secret: parses the kubeconfig under the Secret rules and the server policy,
  * and rebuilds or drops the client. Does not contact the cluster. Returns true when the client changed (new
@@ -99,7 +153,7 @@ const MAX_SECRET_VALUE = Math.ceil(256 * 1024 * 4 / 3) + 8 * 1024;
 export async function refreshConnection(
   conn: Connection,
   target: IntegrationTarget,
-  secret: V1Secret | undefined,
+  secret: CachedSecret | undefined,
   opts: ConnectOptions,
 ): Promise<boolean> {
   const ns = target.metadata.namespace ?? "";
@@ -125,7 +179,10 @@ export async function refreshConnection(
     );
   }
   const data = secret.data?.[ref.key];
-  if (data === undefined) return drop("InvalidKubeconfig", `${source}: the Secret has no key ${ref.key}`);
+  const dropped = secret.dropped?.[ref.key];
+  if (data === undefined && dropped === undefined) {
+    return drop("InvalidKubeconfig", `${source}: the Secret has no key ${ref.key}`);
+  }
   const fingerprint =
     `${secret.metadata?.uid}/${secret.metadata?.resourceVersion}/${ref.key}/${target.spec.clusterName}`;
   if (fingerprint === conn.fingerprint) return false;
@@ -134,37 +191,17 @@ export async function refreshConnection(
     conn.fingerprint = fingerprint; // don't re-parse until the Secret changes
     return r;
   };
-  if (data.length > MAX_SECRET_VALUE) {
+  if (dropped !== undefined) {
     return refuse(
       "InvalidKubeconfig",
-      `${source}: ${
-        Math.round(data.length * 3 / 4 / 1024)
-      } KiB is too large for a kubeconfig (at most 256 KiB)`,
+      dropped === 0
+        ? `${source}: a Secret of type ${secret.type} does not hold a kubeconfig; use an Opaque Secret`
+        : tooLarge(source, dropped),
     );
   }
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(
-      Uint8Array.from(atob(data.replace(/\s+/g, "")), (c) => c.charCodeAt(0)),
-    );
-  } catch {
-    return refuse("InvalidKubeconfig", `${source}: not a kubeconfig (not base64-encoded UTF-8 text)`);
-  }
-  let client: KubeClient;
-  try {
-    const kc = parseKubeconfig(text, { source, allowExecAuth: opts.allowExecAuth });
-    const denied = await policyRefusal(kc.getCurrentCluster()!, opts);
-    if (denied) return refuse("ServerNotAllowed", `${source}: ${denied}`);
-    client = new KubeClient(kc, {
-      target: conn.targetKey,
-      timeoutMs: opts.timeoutMs,
-      metrics: opts.metrics,
-      global: opts.global,
-    });
-  } catch (e) {
-    if (e instanceof KubeconfigError) return refuse(e.reason, e.message);
-    return refuse("InvalidKubeconfig", `${source}: not a usable kubeconfig`);
-  }
+  const built = await buildClient(conn.targetKey, data!, source, opts);
+  if ("reason" in built) return refuse(built.reason, built.message);
+  const client = built.client;
   conn.client = client;
   conn.fingerprint = fingerprint;
   conn.gen++;
@@ -178,6 +215,46 @@ export async function refreshConnection(
   conn.quietProbes = 0;
   conn.failedProbes = 0;
   return true;
+}
+
+/**
+ * A client from a Secret's (base64) kubeconfig, or why not: bounded size, UTF-8 text, the Secret rules of
+ * kube/kubeconfig.ts, and the server policy.
+ */
+async function buildClient(
+  targetKey: string,
+  data: string,
+  source: string,
+  opts: ConnectOptions,
+): Promise<{ client: ClusterClient } | { reason: TargetReason; message: string }> {
+  if (data.length > MAX_SECRET_VALUE) {
+    return { reason: "InvalidKubeconfig", message: tooLarge(source, data.length) };
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(decodeBase64(data));
+  } catch {
+    return {
+      reason: "InvalidKubeconfig",
+      message: `${source}: not a kubeconfig (not base64-encoded UTF-8 text)`,
+    };
+  }
+  try {
+    const kc = parseKubeconfig(text, { source, allowExecAuth: opts.allowExecAuth });
+    const denied = await policyRefusal(kc.getCurrentCluster()!, opts);
+    if (denied) return { reason: "ServerNotAllowed", message: `${source}: ${denied}` };
+    return {
+      client: new ClusterClient(kc, {
+        target: targetKey,
+        timeoutMs: opts.timeoutMs,
+        countRequest: (verb, code) => opts.metrics.apiRequests.inc({ target: targetKey, verb, code }),
+        global: opts.global,
+      }),
+    };
+  } catch (e) {
+    if (e instanceof KubeconfigError) return { reason: e.reason, message: e.message };
+    return { reason: "InvalidKubeconfig", message: `${source}: not a usable kubeconfig` };
+  }
 }
 
 async function policyRefusal(
@@ -248,8 +325,7 @@ export async function probe(
 }
 
 function failure(e: unknown, server: string, previous: TargetState): TargetState {
-  const c = classifyError(e);
-  const reason: TargetReason = c === "Unauthorized" || c === "Forbidden" ? c : "ClusterUnreachable";
+  const reason: TargetReason = clusterReason(e);
   const hint = reason === "Unauthorized"
     ? ": the kubeconfig's credentials were rejected; refresh the Secret"
     : reason === "Forbidden"
@@ -269,7 +345,7 @@ function failure(e: unknown, server: string, previous: TargetState): TargetState
  * words only.
  */
 async function probeVersion(
-  client: KubeClient,
+  client: ClusterClient,
   previous: TargetState,
   opts: ConnectOptions,
 ): Promise<TargetState> {
@@ -329,7 +405,7 @@ async function probeVersion(
  * to fail when etcd is gone (/readyz answers after ~4 s), so a /readyz that does not finish while /version
  * answers at once is also "cannot serve reads", not "unreachable".
  */
-async function probeLiveness(client: KubeClient): Promise<TargetState> {
+async function probeLiveness(client: ClusterClient): Promise<TargetState> {
   const server = client.server;
   const previous = { ready: false, reason: "ClusterUnreachable" as TargetReason, message: "" };
   const get = (path: string) =>

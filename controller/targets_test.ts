@@ -2,8 +2,8 @@ import type { V1Secret } from "@kubernetes/client-node";
 import type { IntegrationTarget } from "../api/types.ts";
 import { assert, assertEquals, assertMatch } from "../tests/support/assert.ts";
 import { controllerMetrics } from "./metrics.ts";
-import { Semaphore } from "./semaphore.ts";
-import { type Connection, refreshConnection, secretRef, targetStatus } from "./targets.ts";
+import { Semaphore } from "../util/semaphore.ts";
+import { type Connection, projectSecret, refreshConnection, secretRef, targetStatus } from "./targets.ts";
 
 const target = (spec: Partial<IntegrationTarget["spec"]> = {}): IntegrationTarget => ({
   apiVersion: "ksit.io/v1alpha1",
@@ -56,6 +56,39 @@ Deno.test("refreshConnection: Secret missing ⇒ SecretNotFound; wrong key or ga
   await refreshConnection(c, target(), secret(": not yaml [", "kubeconfig", "2"), opts);
   assertEquals(c.state.reason, "InvalidKubeconfig");
   assert(c.client === undefined);
+});
+
+Deno.test("projectSecret: the cache keeps what a kubeconfig can be; a dropped value still gets its reason", async () => {
+  const helm: V1Secret = {
+    metadata: {
+      name: "cluster-1-kubeconfig",
+      namespace: "ns",
+      uid: "u",
+      resourceVersion: "7",
+      annotations: { big: "x".repeat(1000) },
+      managedFields: [{ manager: "helm" }],
+    },
+    type: "helm.sh/release.v1",
+    data: { release: "H4sI".repeat(10_000), kubeconfig: btoa("apiVersion: v1") },
+  };
+  const p = projectSecret(helm);
+  assertEquals(p.metadata, { name: "cluster-1-kubeconfig", namespace: "ns", uid: "u", resourceVersion: "7" });
+  assertEquals(p.data, {});
+  assertEquals(p.dropped, { release: 0, kubeconfig: 0 });
+  const c = conn();
+  await refreshConnection(c, target(), p, opts);
+  assertEquals(c.state.reason, "InvalidKubeconfig");
+  assertMatch(c.state.message, /type helm\.sh\/release\.v1 does not hold a kubeconfig; use an Opaque Secret/);
+
+  const huge = projectSecret({ ...secret("x"), data: { kubeconfig: "A".repeat(400 * 1024) } });
+  assertEquals(huge.data, {});
+  assertEquals(huge.dropped, { kubeconfig: 400 * 1024 });
+  await refreshConnection(c, target(), huge, opts);
+  assertMatch(c.state.message, /300 KiB is too large for a kubeconfig \(at most 256 KiB\)/);
+
+  const ok = projectSecret(secret("apiVersion: v1"));
+  assertEquals(ok.data, { kubeconfig: btoa("apiVersion: v1") });
+  assertEquals(ok.dropped, undefined);
 });
 
 Deno.test("refreshConnection: exec kubeconfig ⇒ ExecAuthNotAllowed unless allowed; never echoes the Secret", async () => {

@@ -6,12 +6,13 @@
 import { CoreV1Api } from "@kubernetes/client-node";
 import type { FleetSource } from "../ui/fleet.ts";
 import type { RawEvent, SourceInfo } from "../ui/view_model.ts";
+import type { ClusterClient } from "../kube/client.ts";
+import { errorMessage } from "../kube/errors.ts";
 import type { Controller } from "./controller.ts";
-import { errorMessage, type KubeClient } from "./kube.ts";
 
 export function controllerSource(
   controller: Controller,
-  kube: KubeClient,
+  kube: ClusterClient,
   scope: { namespace: string; allNamespaces: boolean },
 ): FleetSource {
   return {
@@ -20,10 +21,10 @@ export function controllerSource(
       return {
         kind: "serve",
         namespace: scope.allNamespaces ? "*" : scope.namespace,
-        connected: reachable && controller.synced(),
-        synced: controller.hasSynced(),
+        connected: reachable && controller.cachesListed(),
+        synced: controller.listedOnce(),
         ...(reachable ? {} : { problem: "the control plane is unreachable" }),
-        ...(reachable && !controller.synced() ? { problem: "listing Integrations and targets" } : {}),
+        ...(reachable && !controller.cachesListed() ? { problem: "listing Integrations and targets" } : {}),
       };
     },
     integrations: () => controller.currentIntegrations(),

@@ -15,9 +15,17 @@ import {
   type V1StatefulSet,
 } from "@kubernetes/client-node";
 import type { Snapshot } from "../checks/snapshot.ts";
-import { Informer, type ObjectLike } from "./informer.ts";
-import { classifyError, errorMessage, type KubeClient } from "./kube.ts";
-import type { Logger } from "./log.ts";
+import {
+  projectDaemonSet,
+  projectDeployment,
+  projectEndpointSlice,
+  projectStatefulSet,
+} from "../checks/projection.ts";
+import { Informer, type ObjectLike } from "../kube/informer.ts";
+import type { ClusterClient } from "../kube/client.ts";
+import { clusterReason, errorMessage } from "../kube/errors.ts";
+import type { Clock } from "../util/clock.ts";
+import type { Logger } from "../util/log.ts";
 
 type InformerState = Pick<
   Informer<ObjectLike>,
@@ -29,9 +37,17 @@ export interface CacheTrouble {
   message: string;
 }
 
+/** What `WorkloadCache.read` gives: trouble, still listing, or the snapshot (one of the three). */
+export interface CacheRead {
+  trouble?: CacheTrouble;
+  listing?: boolean;
+  snapshot?: Snapshot;
+  recheckInMs?: number;
+}
+
 export class WorkloadCache {
   readonly users = new Set<string>();
-  readonly createdAt = Date.now();
+  readonly createdAt: number;
   private readonly deployments: Informer<V1Deployment>;
   private readonly statefulSets: Informer<V1StatefulSet>;
   private slices: Informer<V1EndpointSlice> | undefined;
@@ -41,20 +57,24 @@ export class WorkloadCache {
     readonly key: string,
     readonly targetKey: string,
     readonly namespace: string,
-    private readonly client: KubeClient,
+    private readonly client: ClusterClient,
     private readonly log: Logger,
+    private readonly clock: Clock,
     private readonly notify: (cache: WorkloadCache, kind: "change" | "state") => void,
   ) {
+    this.createdAt = clock.now();
     const apps = client.api(AppsV1Api);
     this.deployments = this.informer<V1Deployment>(
       "deployments",
       `/apis/apps/v1/namespaces/${namespace}/deployments`,
       () => apps.listNamespacedDeployment({ namespace }),
+      projectDeployment,
     );
     this.statefulSets = this.informer<V1StatefulSet>(
       "statefulsets",
       `/apis/apps/v1/namespaces/${namespace}/statefulsets`,
       () => apps.listNamespacedStatefulSet({ namespace }),
+      projectStatefulSet,
     );
   }
 
@@ -62,15 +82,19 @@ export class WorkloadCache {
     resource: string,
     path: string,
     list: () => Promise<{ items: T[] }>,
+    project: (o: T) => T,
   ): Informer<T> {
+    // the cache keeps what the judges read (checks/projection.ts), not whole objects
     const inf = new Informer<T>({
       name: `${resource} ${this.key}`,
       client: this.client,
       path,
       list,
+      project,
       onChange: () => this.notify(this, "change"),
       onState: () => this.notify(this, "state"),
       log: this.log,
+      clock: this.clock,
     });
     inf.start();
     return inf;
@@ -85,6 +109,7 @@ export class WorkloadCache {
       "endpointslices",
       `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`,
       () => disc.listNamespacedEndpointSlice({ namespace }),
+      projectEndpointSlice,
     );
   }
 
@@ -97,6 +122,7 @@ export class WorkloadCache {
       "daemonsets",
       `/apis/apps/v1/namespaces/${namespace}/daemonsets`,
       () => apps.listNamespacedDaemonSet({ namespace }),
+      projectDaemonSet,
     );
   }
 
@@ -110,7 +136,7 @@ export class WorkloadCache {
   /** Some informer was refused (403) and none of them has listed since: the RBAC does not allow this namespace. */
   get forbidden(): boolean {
     return this.informers.some((i) =>
-      !i.synced && i.lastError !== undefined && classifyError(i.lastError) === "Forbidden"
+      !i.synced && i.lastError !== undefined && clusterReason(i.lastError) === "Forbidden"
     );
   }
 
@@ -120,16 +146,25 @@ export class WorkloadCache {
   }
 
   /**
-   * Why this cache cannot be trusted right now: an informer that has not listed, or has had no watch,
-   * for longer than `timeoutMs`. Undefined when fine (or still within the deadline).
+   * What a reconcile can use of this cache now, in one call: `trouble` when an informer has not listed, or has
+   * had no watch, for longer than `timeoutMs` (the cache cannot be trusted); `listing` while it lists within
+   * that deadline; else the `snapshot`. `recheckInMs`: when a disconnection would turn into trouble.
    */
-  trouble(now: number, timeoutMs: number): CacheTrouble | undefined {
+  read(now: number, timeoutMs: number): CacheRead {
+    const recheckInMs = this.troubleIn(now, timeoutMs);
+    const trouble = this.trouble(now, timeoutMs);
+    const at = recheckInMs === undefined ? {} : { recheckInMs };
+    if (trouble) return { trouble, ...at };
+    if (!this.synced) return { listing: true, ...at };
+    return { snapshot: this.snapshot(), ...at };
+  }
+
+  private trouble(now: number, timeoutMs: number): CacheTrouble | undefined {
     for (const i of this.informers) {
       const since = i.synced ? i.disconnectedSince : (i.disconnectedSince ?? this.createdAt);
       if (since === undefined || now - since < timeoutMs) continue;
       const err = i.lastError;
-      const c = err === undefined ? "ClusterUnreachable" : classifyError(err);
-      const reason = c === "Unauthorized" || c === "Forbidden" ? c : "ClusterUnreachable";
+      const reason = err === undefined ? "ClusterUnreachable" : clusterReason(err);
       const what = err === undefined ? "no watch established" : errorMessage(err);
       return {
         reason,
@@ -140,7 +175,7 @@ export class WorkloadCache {
   }
 
   /** Milliseconds until `trouble` could first report for the current disconnection, if disconnected. */
-  troubleIn(now: number, timeoutMs: number): number | undefined {
+  private troubleIn(now: number, timeoutMs: number): number | undefined {
     let min: number | undefined;
     for (const i of this.informers) {
       const since = i.synced ? i.disconnectedSince : (i.disconnectedSince ?? this.createdAt);
@@ -156,7 +191,7 @@ export class WorkloadCache {
     return this.informers.some((i) => i.lastError !== undefined && !i.established);
   }
 
-  snapshot(): Snapshot {
+  private snapshot(): Snapshot {
     return {
       namespace: this.namespace,
       deployments: [...this.deployments.list()],
@@ -184,6 +219,7 @@ export class CachePool {
 
   constructor(
     private readonly log: Logger,
+    private readonly clock: Clock,
     /** Called with the users of a cache that changed (enqueue them) and the kind of change. */
     private readonly notify: (cache: WorkloadCache, kind: "change" | "state") => void,
     /** Called when the last cache of a target is stopped. */
@@ -211,13 +247,13 @@ export class CachePool {
     targetKey: string,
     gen: number,
     namespace: string,
-    client: KubeClient,
+    client: ClusterClient,
     needs: { endpoints: boolean; daemonSets: boolean },
   ): WorkloadCache {
     const key = CachePool.keyOf(targetKey, gen, namespace);
     let c = this.caches.get(key);
     if (!c) {
-      c = new WorkloadCache(key, targetKey, namespace, client, this.log, this.notify);
+      c = new WorkloadCache(key, targetKey, namespace, client, this.log, this.clock, this.notify);
       this.caches.set(key, c);
       this.perTarget.set(targetKey, (this.perTarget.get(targetKey) ?? 0) + 1);
       this.log.debug("workload cache started", { cache: key });

@@ -6,24 +6,7 @@
  * - `addAfter` schedules (the earliest schedule wins), `addRateLimited` schedules with per-key exponential
  *   backoff plus jitter, `forget` resets that backoff.
  */
-
-export interface BackoffOptions {
-  baseDelayMs?: number;
-  maxDelayMs?: number;
-  /** 0..1: the delay is multiplied by a random factor in [1 - jitter, 1 + jitter]. */
-  jitter?: number;
-  random?: () => number;
-}
-
-/** Exponential backoff with jitter: base * 2^attempt, capped, jittered. */
-export function backoffDelay(attempt: number, opts: BackoffOptions = {}): number {
-  const base = opts.baseDelayMs ?? 250;
-  const max = opts.maxDelayMs ?? 60_000;
-  const jitter = opts.jitter ?? 0.2;
-  const random = opts.random ?? Math.random;
-  const raw = Math.min(max, base * 2 ** Math.min(attempt, 30));
-  return Math.max(0, Math.round(raw * (1 + jitter * (2 * random() - 1))));
-}
+import { backoffDelay, type BackoffOptions } from "../util/backoff.ts";
 
 export class WorkQueue {
   private queue: string[] = [];

@@ -1,6 +1,7 @@
 import { assert, assertEquals } from "../tests/support/assert.ts";
 import { eventually } from "../tests/support/poll.ts";
-import { backoffDelay, runWorkers, WorkQueue } from "./workqueue.ts";
+import { runWorkers, WorkQueue } from "./workqueue.ts";
+import { backoffDelay } from "../util/backoff.ts";
 
 Deno.test("workqueue: de-duplicates waiting keys", async () => {
   const q = new WorkQueue();

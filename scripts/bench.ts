@@ -191,6 +191,7 @@ async function main() {
   log(`serve logs in ${logDir}`);
   const env = await environment();
   const runs: RunResult[] = [];
+  const runId = new Date().toISOString();
   for (const n of flags.targets) {
     const r = await runBench({
       n,
@@ -209,6 +210,7 @@ async function main() {
       log,
     });
     r.machine = env.machine;
+    r.runId = runId;
     runs.push(r);
     console.log(`\nN = ${n}\n${workloadMode(r)}\n\n${runTable(r)}\n\n${verbTable(r)}\n`);
     // write after every N, so a long run keeps what it measured

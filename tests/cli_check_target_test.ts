@@ -2,7 +2,7 @@
  * `kubectl ksit check` and `kubectl ksit target add|list` end to end on real API servers: `cp` (control plane,
  * CRDs installed) and `cluster-1` (a workload cluster with Argo CD and Flux seeded from tests/fixtures).
  */
-import { decodeBase64 } from "../cli/base64.ts";
+import { decodeBase64 } from "../util/base64.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./support/assert.ts";
 import { installCrds } from "./support/crds.ts";
 import { type Harness, type RunResult, useHarness } from "./support/harness.ts";

@@ -13,7 +13,7 @@
  *
  * Screenshots go to .ksit/screenshots/; with KSIT_UPDATE_SCREENSHOTS=1 also to docs/ (README shows them).
  */
-import { decodeBase64 } from "../cli/base64.ts";
+import { decodeBase64 } from "../util/base64.ts";
 import { assert, assertEquals, assertStringIncludes } from "./support/assert.ts";
 import { Browser, type Page } from "./support/browser.ts";
 import { installCrds } from "./support/crds.ts";

@@ -3,7 +3,7 @@
  * on each, writes status through /status, lists it back, a watch sees a later change, and kubectl shows it.
  */
 import { AppsV1Api, CoreV1Api, type V1Deployment, VersionApi } from "@kubernetes/client-node";
-import { DenoWatch } from "../checks/kube_transport.ts";
+import { DenoWatch } from "../kube/transport.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./support/assert.ts";
 import { useHarness } from "./support/harness.ts";
 import { eventually } from "./support/poll.ts";

@@ -1,15 +1,80 @@
 /**
  * README's first command, end to end and non-interactively: `deno task quickstart` shows every sample
- * Integration Running on live workload clusters; the exact commands it prints to break a component (`kubectl
- * set image` to a tag that never pulls) and to repair it (`kubectl rollout undo`) show Degraded, then Failed at
- * the rollout's progress deadline, then Running; running it again is safe; `deno task quickstart:down` leaves
+ * Integration Running on live workload clusters; README's transcripts (blocks marked `run-on-quickstart`,
+ * tests/support/readme.ts) replay as shown — among them the exact commands the quickstart prints to break a
+ * component (`kubectl set image` to a tag that never pulls) and to repair it (`kubectl rollout undo`), which
+ * show Degraded, then Failed at the rollout's progress deadline, then Running; the commands it prints to try
+ * run; every command of docs/troubleshooting.md runs there (placeholders filled in); the docs' Integration
+ * examples pass the API server's validation; running it again is safe; `deno task quickstart:down` leaves
  * nothing running.
  */
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./support/assert.ts";
 import { pidAlive } from "./support/harness.ts";
 import { eventually } from "./support/poll.ts";
+import { codeBlocks } from "./support/markdown.ts";
+import { mismatches, quickstartPrinted, transcripts } from "./support/readme.ts";
+import { commandText, documentedCommands } from "../scripts/docs.ts";
+import { QUICKSTART_VALUES } from "../scripts/docs/reasons.ts";
 
 const root = new URL("../", import.meta.url).pathname;
+const readme = Deno.readTextFileSync(`${root}README.md`);
+
+/**
+ * The printed `kubectl ksit dashboard … --open`, which serves until Ctrl-C: run with `--port 0` (8090 may be
+ * taken here) and a stand-in `xdg-open` that records the URL; its page shows the fleet; SIGTERM ends it with 0.
+ */
+async function tryDashboard(cmd: string, env: Record<string, string>, dir: string) {
+  const opener = `${dir}/opener`;
+  await Deno.mkdir(opener, { recursive: true });
+  await Deno.writeTextFile(`${opener}/xdg-open`, `#!/bin/sh\necho "$1" > ${opener}/opened\n`, {
+    mode: 0o755,
+  });
+  const child = new Deno.Command("bash", {
+    args: ["-c", `exec ${cmd} --port 0`],
+    cwd: dir,
+    env: { ...env, PATH: `${opener}:${env.PATH}` },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let out = "";
+  const read = (async () => {
+    for await (const c of child.stdout.pipeThrough(new TextDecoderStream())) out += c;
+  })();
+  const err = new Response(child.stderr).text();
+  try {
+    const url = await eventually(() => /KSIT dashboard: (http:\/\/\S+)/.exec(out)?.[1], {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      what: `${cmd}: its URL`,
+    });
+    const view = await (await fetch(`${url}api/view`)).json();
+    assertEquals(view.source.kind, "dashboard");
+    assertEquals(view.integrations.length, 4, JSON.stringify(view.integrations));
+    assertEquals(view.totals.clusters, 2);
+    const opened = await eventually(async () => {
+      try {
+        return (await Deno.readTextFile(`${opener}/opened`)).trim();
+      } catch {
+        return undefined;
+      }
+    }, { timeoutMs: 10_000, intervalMs: 100, what: `${cmd}: the browser opened` });
+    assertEquals(opened, url);
+  } finally {
+    try {
+      child.kill("SIGTERM");
+    } catch { /* gone */ }
+  }
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* gone */ }
+  }, 15_000);
+  const status = await child.status;
+  clearTimeout(timer);
+  await read;
+  assertEquals(status.code, 0, `${cmd}: ${out}${await err}`);
+}
 
 async function task(name: string, env: Record<string, string>) {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -39,7 +104,7 @@ function statePids(dir: string): number[] {
   return pids;
 }
 
-Deno.test("quickstart: all Integrations Running on live clusters; its printed break/repair commands show Degraded, Failed, Running; down stops everything", async () => {
+Deno.test("quickstart: all Integrations Running on live clusters; README's transcripts replay as shown (break: Degraded, Failed; repair: Running); the commands it prints and docs/troubleshooting.md's run; down stops everything", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ksit-quickstart-test-" });
   const env = { KSIT_QUICKSTART_DIR: `${dir}/state` };
   let pids: number[] = [];
@@ -87,40 +152,104 @@ Deno.test("quickstart: all Integrations Running on live clusters; its printed br
     ]);
     assertEquals(view.totals.clusters, 2);
 
-    // the user's shell: the printed export line, then the printed commands
+    // the user's shell: the printed export line, then README's commands as a new user types them
     const userEnv = {
       KUBECONFIG: exportLine[1]!,
       PATH: `${exportLine[2]}:${Deno.env.get("PATH")}`,
       NO_COLOR: "1",
       HOME: dir,
     };
-    const sh = (cmd: string) =>
-      new Deno.Command("bash", { args: ["-c", cmd], env: userEnv, stdout: "piped", stderr: "piped" })
-        .output();
-    const status = async (phase: string, healthy: string, message: RegExp, timeoutMs: number) =>
-      await eventually(async () => {
-        const r = await sh("kubectl ksit status -n ksit-system --exit-code");
-        const out = new TextDecoder().decode(r.stdout);
-        const line = out.split("\n").find((l) => l.startsWith("argocd "));
-        return r.code === (phase === "Running" ? 0 : 3) &&
-          new RegExp(`^argocd\\s+argocd\\s+${phase}\\s+${healthy}\\s`).test(line ?? "") &&
-          message.test(line ?? "") && out;
-      }, { timeoutMs, intervalMs: 500, what: `argocd ${phase} in kubectl ksit status` });
-    const broke = await sh(breakCmd);
-    assert(broke.success, new TextDecoder().decode(broke.stderr));
+    const sh = async (cmd: string) => {
+      const out = await new Deno.Command("bash", {
+        args: ["-o", "pipefail", "-c", cmd],
+        cwd: dir,
+        env: userEnv,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      return {
+        code: out.code,
+        text: new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr),
+      };
+    };
+
+    // README shows the break and repair commands the quickstart prints
+    const steps = transcripts(readme).flatMap((t) => t.steps.map((s) => ({ ...s, line: t.line })));
+    for (const cmd of [breakCmd, fixCmd]) {
+      assert(steps.some((s) => s.command === cmd), `README's transcript runs the printed \`${cmd}\``);
+    }
+    // every command README shows the quickstart printing is printed
+    const printed = quickstartPrinted(readme);
+    assert(printed.length >= 4, `${printed.length} printed commands in README`);
+    for (const line of printed) {
+      assertStringIncludes(first.text, line, "README shows what the quickstart prints");
+    }
+
+    // README's transcripts, replayed in order: each step until it shows README's exit code and tables
     const t0 = performance.now();
-    const degraded = await status(
-      "Degraded",
-      "1/2",
-      /cluster-1: argocd-repo-server: rollout in progress/,
-      15_000,
+    for (const step of steps) {
+      const started = performance.now();
+      await eventually(async () => {
+        const r = await sh(step.command);
+        const wrong = [
+          ...(r.code === step.exit ? [] : [`exit ${r.code}, README shows ${step.exit}`]),
+          ...mismatches(step.output, r.text),
+        ];
+        if (wrong.length) throw new Error(`${wrong.join("; ")}\n${r.text}`);
+        return true;
+      }, { timeoutMs: 60_000, intervalMs: 500, what: `README:${step.line} \`${step.command}\`` });
+      const ms = performance.now() - started;
+      if (ms > 1_000) {
+        console.log(`quickstart: README \`${step.command}\` as shown after ${Math.round(ms)} ms`);
+      }
+    }
+    console.log(
+      `quickstart: README's ${steps.length} commands replayed in ${Math.round(performance.now() - t0)} ms`,
     );
-    assertStringIncludes(degraded, "flux");
-    await status("Failed", "1/2", /cluster-1: argocd-repo-server: rollout stuck/, 60_000);
-    console.log(`quickstart: break → Failed after ${Math.round(performance.now() - t0)} ms (deadline 15 s)`);
-    const fixed = await sh(fixCmd);
-    assert(fixed.success, new TextDecoder().decode(fixed.stderr));
-    await status("Running", "2/2", /all 2 clusters healthy/, 30_000);
+
+    // what the quickstart prints to try ("Use it:"), and its alternative
+    const useIt = /^Use it:\n((?: {2}.*\n)+)/m.exec(first.text)?.[1] ?? "";
+    const tries = useIt.split("\n").map((l) => l.trim()).filter((l) => l.startsWith("kubectl "))
+      .flatMap((l) => l.split(/\s+# or:\s+/));
+    assert(tries.length >= 3, useIt);
+    for (const cmd of tries) {
+      if (/^kubectl ksit dashboard\b/.test(cmd)) {
+        await tryDashboard(cmd, userEnv, dir);
+        continue;
+      }
+      const r = await sh(cmd);
+      assertEquals(r.code, 0, `${cmd}: ${r.text}`);
+    }
+
+    // docs/troubleshooting.md's commands, with the quickstart's names for its placeholders
+    const failed: string[] = [];
+    let ran = 0;
+    for (const c of documentedCommands()) {
+      if (typeof c !== "string" && c.skip) continue;
+      const cmd = commandText(c).replace(/<[a-z-]+>/g, (p) => {
+        const v = QUICKSTART_VALUES[p];
+        if (!v) failed.push(`${commandText(c)}: no quickstart value for ${p}`);
+        return v ?? p;
+      });
+      const r = await sh(cmd);
+      ran++;
+      const want = typeof c === "string" ? 0 : c.exit ?? 0;
+      if (r.code !== want) failed.push(`${cmd}: exit ${r.code} (want ${want}): ${r.text.slice(0, 500)}`);
+    }
+    assertEquals(failed, [], "docs/troubleshooting.md commands that do not run on the quickstart");
+    assert(ran >= 40, `${ran} troubleshooting commands ran`);
+
+    // the docs' Integration examples are accepted by the API server (CRD schema and CEL rules)
+    for (const page of ["README.md", "docs/tools.md", "docs/troubleshooting.md"]) {
+      for (const b of codeBlocks(Deno.readTextFileSync(`${root}${page}`)).filter((b) => b.lang === "yaml")) {
+        if (!/^kind: Integration$/m.test(b.text)) continue;
+        const file = `${dir}/example.yaml`;
+        await Deno.writeTextFile(file, b.text);
+        const r = await sh(`kubectl apply --dry-run=server -n ksit-system -f ${file}`);
+        assertEquals(r.code, 0, `${page}:${b.line}: ${r.text}`);
+      }
+    }
 
     // safe to run twice: the clusters are reused, the tools' objects put back as installed, all Running
     const second = await task("quickstart", env);

@@ -71,13 +71,29 @@ export const MEASURES: Measure[] = [
     get: (m) => m.reqNonWatchPerTargetMin,
   },
   { key: "watch", label: "watch requests / target / min", get: (m) => m.reqWatchPerTargetMin },
+  {
+    key: "rewatch",
+    label: "… watches serve opened in the window (re-watches), per target per minute",
+    get: (m) => m.rewatchPerTargetMin,
+  },
   { key: "open", label: "open watches on the workload servers", get: (m) => m.openWatches },
+  {
+    key: "streams",
+    label: "… serve's own open watch requests (ksit_watch_streams; all clusters)",
+    get: (m) => m.watchStreams,
+  },
   {
     key: "rss",
     label: "serve peak RSS, VmHWM (MiB)",
     get: (m) => m.rssPeakMiB,
     target: 512,
     targetText: "≤ 512 MiB",
+  },
+  { key: "heap", label: "… V8 heap used, end of the steady window (MiB)", get: (m) => m.heapUsedMiB },
+  {
+    key: "external",
+    label: "… memory outside the V8 heap (ArrayBuffers, streams) (MiB)",
+    get: (m) => m.externalMiB,
   },
   { key: "cpu", label: "serve CPU, steady state (s / min)", get: (m) => m.cpuSPerMin },
   { key: "cputotal", label: "serve CPU, whole mode (s)", get: (m) => m.cpuTotalS },
@@ -270,6 +286,8 @@ export function renderDoc(runs: RunResult[], env: Environment, analysis: string)
     }
     if (errs.length || r.notes.length) parts.push("Notes:", "", ...errs, ...r.notes.map((n) => `- ${n}`), "");
   }
+  const cost = costTable(runs);
+  if (cost) parts.push(cost, "");
   if (analysis.trim()) parts.push(analysis.trim(), "");
   parts.push(
     `<!-- ksit-bench-data\n${JSON.stringify({ runs: sorted, env }).replaceAll("--", "\\u002d\\u002d")}\n-->`,
@@ -293,4 +311,71 @@ export function readDocData(text: string): { runs: RunResult[]; env?: Environmen
 export function readAnalysis(text: string): string {
   const m = /<!-- analysis -->([\s\S]*?)<!-- \/analysis -->/.exec(text);
   return m ? `<!-- analysis -->${m[1]}<!-- /analysis -->` : "";
+}
+
+/**
+ * The per-target cost of watch mode from the newest bench invocation that measured several N on bare API
+ * servers: each N's totals divided by N, the marginal cost between consecutive N (what one more target
+ * costs, without the fixed part), and 10,000 targets projected from the largest N with the last marginal cost.
+ */
+export function costTable(runs: RunResult[]): string | undefined {
+  const ids = [...new Set(runs.filter((r) => r.runId && !r.live).map((r) => r.runId!))].sort();
+  const id = ids.reverse().find((i) => runs.filter((r) => r.runId === i && !r.live).length >= 2);
+  if (!id) return undefined;
+  const rows = runs.filter((r) => r.runId === id && !r.live).sort((a, b) => a.n - b.n)
+    .map((r) => ({ n: r.n, m: r.modes.find((m) => m.mode === "watch") }))
+    .filter((x): x is { n: number; m: ModeResult } => x.m !== undefined);
+  if (rows.length < 2) return undefined;
+  const cols: [string, (m: ModeResult) => number | undefined, number][] = [
+    // label, value, factor of the per-target cell (KiB for MiB totals)
+    ["steady RSS (KiB)", (m) => m.rssSteadyMiB, 1024],
+    ["peak RSS (KiB)", (m) => m.rssPeakMiB, 1024],
+    ["V8 heap used (KiB)", (m) => m.heapUsedMiB, 1024],
+    ["outside the heap (KiB)", (m) => m.externalMiB, 1024],
+    ["open watches", (m) => m.openWatches, 1],
+    ["file descriptors (connections)", (m) => m.fds, 1],
+    ["CPU, steady (ms / min)", (m) => m.cpuSPerMin, 1000],
+    ["re-watches / min", (m) => m.rewatchPerTargetMin === undefined ? undefined : m.rewatchPerTargetMin, 0],
+  ];
+  const head = [
+    "| per target | " + rows.map((r) => `N = ${r.n}`).join(" | ") + " | " +
+    rows.slice(1).map((r, i) => `marginal ${rows[i]!.n}→${r.n}`).join(" | ") +
+    " | projected total at 10,000 |",
+    "|---|" + "---:|".repeat(rows.length * 2),
+  ];
+  const lines = cols.map(([label, get, factor]) => {
+    const per = rows.map((r) => {
+      const v = get(r.m);
+      if (v === undefined) return undefined;
+      return factor === 0 ? v : v * factor / r.n;
+    });
+    const marginal = rows.slice(1).map((r, i) => {
+      const a = get(rows[i]!.m);
+      const b = get(r.m);
+      if (a === undefined || b === undefined || factor === 0) return undefined;
+      return (b - a) * factor / (r.n - rows[i]!.n);
+    });
+    const last = rows[rows.length - 1]!;
+    const lastTotal = get(last.m);
+    const lastMarginal = marginal[marginal.length - 1];
+    const projected = factor === 0
+      ? lastTotal
+      : lastTotal === undefined || lastMarginal === undefined
+      ? undefined
+      : (lastTotal * factor + lastMarginal * (10_000 - last.n)) / factor;
+    const unit = factor === 1024 ? " MiB" : factor === 1000 ? " s / min" : factor === 0 ? " / target" : "";
+    return `| ${label} | ${per.map(fmt).join(" | ")} | ${marginal.map(fmt).join(" | ")} | ${
+      projected === undefined ? "—" : `${fmt(projected)}${unit}`
+    } |`;
+  });
+  return [
+    `## Per-target cost (watch mode, bench run ${id})`,
+    "",
+    "Each N's total divided by N; *marginal*: the difference between two N divided by the difference in targets",
+    "(one more target's cost, without the fixed part); *projected*: the largest N's total plus the last marginal",
+    "cost for every further target up to 10,000 (re-watches: the rate per target stays).",
+    "",
+    ...head,
+    ...lines,
+  ].join("\n");
 }

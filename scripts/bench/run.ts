@@ -102,6 +102,13 @@ export interface ModeResult {
   /** Seconds from SIGTERM until the stopped API server process had exited. */
   stopExitS?: number;
   openWatches?: number;
+  /** serve's own count of its open watch requests (ksit_watch_streams) at the end of the window. */
+  watchStreams?: number;
+  /** Watches serve opened in the window (re-watches once all are open), per target per minute. */
+  rewatchPerTargetMin?: number;
+  /** V8 heap used and memory outside it (ArrayBuffers, streams) at the end of the window, MiB. */
+  heapUsedMiB?: number;
+  externalMiB?: number;
   /** Min and max of the open watches sampled every 10 s in the window. */
   openWatchesRange?: [number, number];
   rssPeakMiB?: number;
@@ -114,7 +121,7 @@ export interface ModeResult {
   getIntegrationsS?: number;
   statusWrites?: number;
   serveLog?: string;
-  /** sha256 (12 hex) of controller/, checks/ and cli/serve.ts when serve started: the code measured. */
+  /** sha256 (12 hex) of controller/, checks/, kube/, util/ and cli/serve.ts when serve started: the code measured. */
   codeHash?: string;
   profileStartup?: ProfileSummary;
   profileDetection?: ProfileSummary;
@@ -125,6 +132,8 @@ export const MAX_LIVE_TARGETS = 100;
 
 export interface RunResult {
   n: number;
+  /** The bench invocation (its start time): runs of one invocation share the machine's conditions. */
+  runId?: string;
   /** The machine of this run, when the bench recorded it (the doc's header names one machine). */
   machine?: string;
   /** Workload clusters were live (real controllers), not bare API servers. */
@@ -512,6 +521,16 @@ export async function runBench(o: BenchOptions): Promise<RunResult> {
           }
           r.ctlByVerb = ctl;
           r.ctlNonWatchPerTargetMin = round3(ctlNonWatch);
+          r.rewatchPerTargetMin = round3(
+            [...delta(c0, c1)].filter(([k]) => k.startsWith("watch")).reduce((a, [, v]) => a + v, 0) / o.n /
+              (winMs / 60_000),
+          );
+        }
+        const g = await serveGauges(port);
+        if (g) {
+          r.watchStreams = g.watchStreams;
+          r.heapUsedMiB = g.heapUsedMiB;
+          r.externalMiB = g.externalMiB;
         }
         r.reqWatchPerTargetMin = round3(watch);
         r.reqNonWatchPerTargetMin = round3(nonWatch);
@@ -809,7 +828,7 @@ async function liveSteps(api: Api, ns: string, name: string): Promise<Step[]> {
 /** A digest of the code `serve` runs (the controller was changing while the bench was written). */
 async function codeHash(dir: string): Promise<string> {
   const files: string[] = [];
-  for (const sub of ["controller", "checks"]) {
+  for (const sub of ["controller", "checks", "kube", "util"]) {
     for (const e of Deno.readDirSync(`${dir}${sub}`)) {
       if (e.isFile && e.name.endsWith(".ts") && !e.name.endsWith("_test.ts")) {
         files.push(`${dir}${sub}/${e.name}`);
@@ -833,6 +852,26 @@ async function serveCounts(port: number): Promise<Map<string, number> | undefine
       m.set(k, (m.get(k) ?? 0) + s.value);
     }
     return m;
+  } catch {
+    return undefined;
+  }
+}
+
+/** serve's gauges of its own watches and memory. */
+async function serveGauges(
+  port: number,
+): Promise<{ watchStreams?: number; heapUsedMiB?: number; externalMiB?: number } | undefined> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(10_000) });
+    const samples = parseProm(await res.text());
+    const one = (name: string, kind?: string) =>
+      samples.find((s) => s.name === name && (kind === undefined || s.labels.kind === kind))?.value;
+    const mib = (x: number | undefined) => x === undefined ? undefined : Math.round(x / 2 ** 20);
+    return {
+      watchStreams: one("ksit_watch_streams"),
+      heapUsedMiB: mib(one("ksit_process_heap_bytes", "heapUsed")),
+      externalMiB: mib(one("ksit_process_heap_bytes", "external")),
+    };
   } catch {
     return undefined;
   }

@@ -6,7 +6,7 @@
  * Usage: deno run -A goaway_probe.ts <kubeconfig>
  */
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
-import { DenoWatch, tuneTransport } from "../../checks/kube_transport.ts";
+import { DenoWatch, tuneTransport } from "../../kube/transport.ts";
 
 const kc = new KubeConfig();
 kc.loadFromFile(Deno.args[0]!);

@@ -8,7 +8,7 @@
  * Ctrl-C, kill).
  */
 import { KubeConfig } from "@kubernetes/client-node";
-import { tuneTransport } from "../../checks/kube_transport.ts";
+import { tuneTransport } from "../../kube/transport.ts";
 import { createPki, type TestPki } from "./pki.ts";
 import { freePort } from "./ports.ts";
 import { type Testbin, testbin } from "./testbin.ts";
@@ -395,6 +395,22 @@ export class Harness {
     const c = this.clusters.find((c) => c.name === name);
     if (!c) throw new Error(`no cluster ${name} in this harness`);
     return c;
+  }
+
+  /**
+   * Compacts etcd at its current revision (what kube-apiserver does every 5 min): resourceVersions before it
+   * are gone, and a watch from one served by etcd gets `410 Gone`. Returns the revision.
+   */
+  async compactEtcd(): Promise<number> {
+    const post = async (path: string, body: unknown) => {
+      const res = await fetch(`${this.etcdUrl}${path}`, { method: "POST", body: JSON.stringify(body) });
+      if (!res.ok) throw new Error(`etcd ${path}: HTTP ${res.status} ${await res.text()}`);
+      return await res.json();
+    };
+    const range = await post("/v3/kv/range", { key: btoa("\0"), range_end: btoa("\0"), count_only: true });
+    const revision = Number(range.header.revision);
+    await post("/v3/kv/compaction", { revision: String(revision), physical: true });
+    return revision;
   }
 
   /** Stops this harness' etcd (every API server of the harness loses its storage; data stays on disk). */

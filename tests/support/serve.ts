@@ -15,7 +15,7 @@ import {
   type V1StatefulSet,
 } from "@kubernetes/client-node";
 import type { Integration, IntegrationTarget } from "../../api/types.ts";
-import { tuneTransport } from "../../checks/kube_transport.ts";
+import { tuneTransport } from "../../kube/transport.ts";
 import type { TestCluster } from "./harness.ts";
 import { loadFixture } from "../fixtures/load.ts";
 import { eventually } from "./poll.ts";
@@ -150,7 +150,7 @@ export async function startServe(o: ServeArgs): Promise<ServeProcess> {
 
 /**
  * The admin KubeConfig of a harness cluster, speaking HTTP/1.1 only: with h2, Deno's node:http2 aborts the test
- * process when an API server that the tests stop sends GOAWAY (see checks/kube_transport.ts).
+ * process when an API server that the tests stop sends GOAWAY (see kube/transport.ts).
  */
 export function adminKc(c: TestCluster): KubeConfig {
   return tuneTransport(c.kc());

@@ -4,8 +4,9 @@
  */
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import type { ToolType } from "../api/types.ts";
-import { clientNodeReader } from "../checks/client_reader.ts";
-import { gather, GatherError, judgeCluster, type WorkloadReader } from "../checks/mod.ts";
+import { clientNodeReader } from "../kube/workload_reader.ts";
+import { judgeCluster } from "../checks/mod.ts";
+import { gather, GatherError, type WorkloadReader } from "../kube/gather.ts";
 import { loadSnapshot } from "./fixtures/load.ts";
 import { assert, assertEquals, assertRejects } from "./support/assert.ts";
 import { useHarness } from "./support/harness.ts";

@@ -1,6 +1,6 @@
 /**
- * `WorkloadReader` over @kubernetes/client-node 2.x: the only I/O-shaped file in checks/, and it only wraps the
- * KubeConfig it is given. The abort signal reaches fetch through a per-call middleware that sets it on the
+ * `WorkloadReader` (kube/gather.ts) over @kubernetes/client-node 2.x, for `kubectl ksit check`: it only wraps
+ * the KubeConfig it is given. The abort signal reaches fetch through a per-call middleware that sets it on the
  * RequestContext (client-node 2.x has no signal parameter).
  */
 import {
@@ -13,7 +13,7 @@ import {
   type ResponseContext,
 } from "@kubernetes/client-node";
 import type { WorkloadReader } from "./gather.ts";
-import { tuneTransport } from "./kube_transport.ts";
+import { tuneTransport } from "./transport.ts";
 
 /** Per-call options that make client-node pass `signal` to fetch (appended after the client's own middleware). */
 function withSignal(signal: AbortSignal) {

@@ -70,7 +70,7 @@ Deno.test({
   name: "clientNodeReader: lists the three kinds with the kubeconfig's credentials",
   ignore: !allowed,
   async fn() {
-    const { clientNodeReader } = await import("./client_reader.ts");
+    const { clientNodeReader } = await import("./workload_reader.ts");
     const api = await fakeApiServer();
     try {
       const snapshot = await gather(clientNodeReader(api.kc), {
@@ -99,7 +99,7 @@ Deno.test({
   name: "clientNodeReader: 403 ⇒ GatherError Forbidden",
   ignore: !allowed,
   async fn() {
-    const { clientNodeReader } = await import("./client_reader.ts");
+    const { clientNodeReader } = await import("./workload_reader.ts");
     const api = await fakeApiServer({ statusFor: (p) => (p.endsWith("/statefulsets") ? 403 : undefined) });
     try {
       const err = await assertRejects(() =>
@@ -117,7 +117,7 @@ Deno.test({
   name: "clientNodeReader: the deadline aborts the HTTP request itself",
   ignore: !allowed,
   async fn() {
-    const { clientNodeReader } = await import("./client_reader.ts");
+    const { clientNodeReader } = await import("./workload_reader.ts");
     const api = await fakeApiServer({ hang: (p) => p.endsWith("/endpointslices") });
     try {
       const err = await assertRejects(() =>
@@ -142,7 +142,7 @@ Deno.test({
   name: "clientNodeReader: nobody listening ⇒ ClusterUnreachable",
   ignore: !allowed,
   async fn() {
-    const { clientNodeReader } = await import("./client_reader.ts");
+    const { clientNodeReader } = await import("./workload_reader.ts");
     const api = await fakeApiServer();
     await api.close();
     const err = await assertRejects(() =>

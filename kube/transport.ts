@@ -33,6 +33,7 @@ import {
   wrapHttpLibrary,
 } from "@kubernetes/client-node";
 import { Agent, type Dispatcher, fetch as undiciFetch } from "undici";
+import { ResponseTooLargeError, statusMessage } from "./errors.ts";
 
 /** Bounds on what a server may send (see `tuneTransport`). */
 export interface TransportLimits {
@@ -51,14 +52,6 @@ export const DEFAULT_LIMITS: TransportLimits = {
   maxResponseBytes: 8 * 1024 * 1024,
   maxWatchLineBytes: 2 * 1024 * 1024,
 };
-
-/** A response body or watch line over its bound. */
-export class ResponseTooLargeError extends Error {
-  override readonly name = "ResponseTooLargeError";
-  constructor(readonly limit: number, what: string) {
-    super(`${what} larger than ${Math.round(limit / 1024 / 1024)} MiB; refused`);
-  }
-}
 
 interface Transport {
   /** Deno's pooled client (made on first use), or undefined when the kubeconfig needs client-node's transport. */
@@ -187,27 +180,6 @@ export async function readBounded(res: Response, limit: number, what: string): P
 }
 
 /**
- * The `message` of a Kubernetes `Status` body (kind Status, apiVersion v1), trimmed to one short line, or
- * undefined for anything else: a body that is not a Status never reaches a message.
- */
-export function statusMessage(body: unknown): string | undefined {
-  let o = body;
-  if (typeof body === "string") {
-    try {
-      o = JSON.parse(body);
-    } catch {
-      return undefined;
-    }
-  }
-  if (typeof o !== "object" || o === null) return undefined;
-  const s = o as { kind?: unknown; apiVersion?: unknown; message?: unknown };
-  if (s.kind !== "Status" || s.apiVersion !== "v1" || typeof s.message !== "string") return undefined;
-  // deno-lint-ignore no-control-regex
-  const line = s.message.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
-  return line.length > 300 ? line.slice(0, 300) + "…" : line;
-}
-
-/**
  * An authenticated GET of `path` (e.g. `/version`, `/readyz`) on the current cluster of `kc`, for probes:
  * status and body text (at most `maxBytes`), no redirect followed.
  */
@@ -297,42 +269,74 @@ const WATCH_READ_BYTES = 8 * 1024;
 /**
  * The body's chunks, read into one small reused buffer (a BYOB reader). A default reader lets Deno allocate
  * its own 64 KiB+ buffer for every pending read: with thousands of idle watches (one per target, tool
- * namespace and kind) that alone was ~115 KiB of memory per watch.
+ * namespace and kind) that alone was ~115 KiB of memory per watch. `cancel` ends a pending read at once (an
+ * aborted watch must not wait for its next byte to let go of its connection).
  */
-async function* chunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
-  let reader: ReadableStreamBYOBReader;
+function bodyChunks(body: ReadableStream<Uint8Array>): {
+  chunks: AsyncGenerator<Uint8Array>;
+  cancel: () => void;
+} {
+  let reader: ReadableStreamBYOBReader | ReadableStreamDefaultReader<Uint8Array>;
+  let byob = true;
   try {
     reader = body.getReader({ mode: "byob" });
   } catch {
-    yield* body; // not a byte stream: the default reader
-    return;
+    reader = body.getReader(); // not a byte stream
+    byob = false;
   }
-  let buf = new ArrayBuffer(WATCH_READ_BYTES);
-  try {
-    for (;;) {
-      const { value, done } = await reader.read(new Uint8Array(buf));
-      if (done || !value) return;
-      yield value;
-      buf = value.buffer; // the same memory, handed back by the stream
+  let cancelled = false;
+  const cancel = () => {
+    if (cancelled) return;
+    cancelled = true;
+    reader.cancel().catch(() => {});
+  };
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    let buf = new ArrayBuffer(WATCH_READ_BYTES);
+    try {
+      for (;;) {
+        const { value, done } = byob
+          ? await (reader as ReadableStreamBYOBReader).read(new Uint8Array(buf))
+          : await (reader as ReadableStreamDefaultReader<Uint8Array>).read();
+        if (done || !value) return;
+        yield value;
+        if (byob) buf = value.buffer as ArrayBuffer; // the same memory, handed back by the stream
+      }
+    } finally {
+      cancel();
     }
-  } finally {
-    reader.releaseLock();
   }
+  return { chunks: chunks(), cancel };
 }
 
 /**
  * Drop-in for client-node's `Watch` (same `watch()` signature, so `ListWatch`/informers take it) on Deno's
  * fetch: `done` is called exactly once, promptly when the connection drops, on abort, and after
- * `requestTimeoutMs` without any byte (watch bookmarks keep a healthy watch busy). Watch streams are requested
- * uncompressed (see below).
+ * a long silence (`requestTimeoutMs`; see there). Watch streams are requested uncompressed (see below).
  */
 export class DenoWatch {
-  /** Longer than kube-apiserver's bookmark period (~1 min), so a quiet healthy watch is not reopened. */
+  /**
+   * Watch requests of this process started and not finished yet (their response streams included): what the
+   * leak tests count, and `/metrics` shows (ksit_watch_streams).
+   */
+  static live = 0;
+  /** Watch requests of this process started so far. */
+  static started = 0;
+  /**
+   * A watch without any byte for this long is ended (TimeoutError) when it did not ask for `timeoutSeconds`;
+   * one that did gets `timeoutSeconds` + 60 s. Not shorter: kube-apiserver sends a quiet watch nothing at all
+   * — its periodic bookmarks carry a newer resourceVersion of the resource type, and a type that no one
+   * changes has none (on a quiet cluster every watch would end at such a timer, issue 15). Dead connections
+   * are found by the owners' heartbeats and probes (controller/connections.ts), not by this timer.
+   */
   requestTimeoutMs = 90_000;
   constructor(readonly kc: KubeConfig) {
     transportOf(kc);
   }
 
+  /**
+   * client-node's Watch.watch: long because the request, the inactivity timer, the status check and the
+   * bounded line reader share one `finish` that must run exactly once.
+   */
   async watch(
     path: string,
     queryParams: Record<string, string | number | boolean | undefined>,
@@ -351,18 +355,31 @@ export class DenoWatch {
     const controller = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
     let finished = false;
+    let cancelBody = () => {};
+    DenoWatch.live++;
+    DenoWatch.started++;
     const finish = (err: unknown) => {
       if (finished) return;
       finished = true;
+      DenoWatch.live--;
       clearTimeout(timer);
       controller.abort();
+      cancelBody();
       done(err);
     };
+    // the caller's abort (an informer stopped or replaced) ends the request or the stream at once
+    controller.signal.addEventListener(
+      "abort",
+      () => finish(new DOMException("watch aborted", "AbortError")),
+      { once: true },
+    );
+    const serverTimeoutS = Number(queryParams?.timeoutSeconds);
+    const inactiveMs = serverTimeoutS > 0 ? (serverTimeoutS + 60) * 1000 : this.requestTimeoutMs;
     const arm = () => {
       clearTimeout(timer);
       timer = setTimeout(
         () => finish(new DOMException("watch inactive: no data within the timeout", "TimeoutError")),
-        this.requestTimeoutMs,
+        inactiveMs,
       );
     };
     arm();
@@ -402,6 +419,9 @@ export class DenoWatch {
         }
         callback(event.type, event.object, event);
       };
+      const body = bodyChunks(res.body!);
+      cancelBody = body.cancel;
+      if (finished) cancelBody(); // aborted while the response headers came
       (async () => {
         // a line is gathered in parts and joined once, at its newline: scanning only the new bytes keeps a
         // long line linear (re-scanning a growing string for "\n" would be quadratic)
@@ -409,7 +429,7 @@ export class DenoWatch {
         let pending = 0;
         const decoder = new TextDecoder();
         try {
-          for await (const chunk of chunks(res.body!)) {
+          for await (const chunk of body.chunks) {
             arm();
             let start = 0;
             for (;;) {

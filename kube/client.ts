@@ -1,11 +1,10 @@
 /**
  * The one way `serve` talks to an API server (control plane or workload cluster): client-node API objects
  * built on a KubeConfig, with a deadline on every request (a promise middleware sets an AbortSignal), a
- * per-cluster and a global concurrency bound (so one slow or dead cluster cannot take every slot), and a
- * request counter by target and response code. Watches go through `trackedWatch`, which counts them too.
+ * per-cluster and a global concurrency bound (so one slow or dead cluster cannot take every slot), and each
+ * request reported to `countRequest` with its response code. Watches (kube/informer.ts) report there too.
  */
 import {
-  ApiException,
   createConfiguration,
   type KubeConfig,
   type RequestContext,
@@ -13,24 +12,16 @@ import {
   ServerConfiguration,
   type Watch,
 } from "@kubernetes/client-node";
-import {
-  closeTransport,
-  denoHttpApi,
-  DenoWatch,
-  ResponseTooLargeError,
-  statusMessage,
-  tuneTransport,
-} from "../checks/kube_transport.ts";
-import { networkWords } from "../checks/error_words.ts";
-export { errorDetail } from "../checks/error_words.ts";
-import type { ControllerMetrics } from "./metrics.ts";
-import { Semaphore } from "./semaphore.ts";
+import { closeTransport, denoHttpApi, DenoWatch, tuneTransport } from "./transport.ts";
+import { errorCode } from "./errors.ts";
+import { Semaphore } from "../util/semaphore.ts";
 
-export interface KubeClientOptions {
+export interface ClusterClientOptions {
   /** Label for metrics and logs: `control-plane` or the target's `namespace/name`. */
   target: string;
   timeoutMs: number;
-  metrics: ControllerMetrics;
+  /** Every request and watch, with its verb and code (`2xx`, `404`, `error` for no answer). */
+  countRequest: (verb: string, code: string) => void;
   /** Shared by every client of the process. */
   global: Semaphore;
   /** Concurrent requests to this one cluster (default 4). */
@@ -40,67 +31,18 @@ export interface KubeClientOptions {
 // deno-lint-ignore no-explicit-any
 type ApiClass<T> = new (config: any) => T;
 
-/** Reasons an API call failed, in the vocabulary of the target Ready condition. */
-export type FailureReason =
-  | "Unauthorized"
-  | "Forbidden"
-  | "ClusterUnreachable"
-  | "NotFound"
-  | "Conflict"
-  | "Other";
-
-/** The HTTP status of an error from client-node (API call or watch), if it has one. */
-export function errorCode(e: unknown): number | undefined {
-  if (e instanceof ApiException) return e.code;
-  const o = e as { statusCode?: unknown; code?: unknown } | null;
-  if (o && typeof o.statusCode === "number") return o.statusCode;
-  if (o && typeof o.code === "number") return o.code;
-  return undefined;
-}
-
-export function classifyError(e: unknown): FailureReason {
-  const code = errorCode(e);
-  if (code === 401) return "Unauthorized";
-  if (code === 403) return "Forbidden";
-  if (code === 404) return "NotFound";
-  if (code === 409) return "Conflict";
-  if (code === undefined || code === 429 || code >= 500) return "ClusterUnreachable";
-  return "Other";
-}
-
-/**
- * A short, secret-free description of an error in a person's words: the Kubernetes `Status` message of an API
- * error (only when the body is a Status object: a body from a server that is not Kubernetes is never quoted),
- * or what went wrong on the network ("connection refused", "timed out", "TLS: certificate signed by an
- * unknown authority"). The raw error is for debug logs (`errorDetail`).
- */
-export function errorMessage(e: unknown): string {
-  if (e instanceof ApiException) {
-    const status = statusMessage(e.body);
-    if (status) return status;
-    return e.code >= 300 && e.code < 400 ? `HTTP ${e.code} (a redirect; not followed)` : `HTTP ${e.code}`;
-  }
-  if (e instanceof ResponseTooLargeError) return e.message;
-  const code = errorCode(e);
-  if (code !== undefined && e instanceof Error && /^watch /.test(e.message)) {
-    return e.message.replace(/^watch \S+: /, "");
-  }
-  if (e instanceof Error || (e instanceof DOMException)) return networkWords(e as Error);
-  return "request failed";
-}
-
-export class KubeClient {
+export class ClusterClient {
   readonly target: string;
   readonly server: string;
   private readonly apis = new Map<unknown, unknown>();
   private readonly config;
   private readonly perCluster: Semaphore;
 
-  constructor(readonly kc: KubeConfig, private readonly opts: KubeClientOptions) {
+  constructor(readonly kc: KubeConfig, private readonly opts: ClusterClientOptions) {
     this.target = opts.target;
     // requests and watches on Deno's fetch, one pooled connection per server (idempotent; parseKubeconfig
     // already did it for targets): client-node's undici path crashes on GOAWAY and never ends dead watches
-    // under Deno (see checks/kube_transport.ts)
+    // under Deno (see kube/transport.ts)
     tuneTransport(kc);
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error(`${opts.target}: kubeconfig has no current cluster`);
@@ -152,16 +94,12 @@ export class KubeClient {
   }
 
   count(verb: string, code: string): void {
-    this.opts.metrics.apiRequests.inc({ target: this.target, verb, code });
+    this.opts.countRequest(verb, code);
   }
 
-  /** A client-node Watch (its 30 s connect/inactivity timeout makes quiet watches reconnect). */
+  /** client-node's Watch interface on Deno's fetch (kube/transport.ts: ends on a dropped connection). */
   watch(): Watch {
     return new DenoWatch(this.kc) as unknown as Watch;
-  }
-
-  get timeoutMs(): number {
-    return this.opts.timeoutMs;
   }
 
   /** Closes this client's pooled connections (the connection was dropped or rebuilt). */

@@ -1,9 +1,9 @@
 /**
  * The client transport on a real API server: connections are pooled (client-node alone opens one per request),
- * and a graceful API server shutdown does not take the process down (see checks/kube_transport.ts).
+ * and a graceful API server shutdown does not take the process down (see kube/transport.ts).
  */
 import { AppsV1Api, CoreV1Api, type V1Deployment } from "@kubernetes/client-node";
-import { DenoWatch, tuneTransport } from "../checks/kube_transport.ts";
+import { DenoWatch, tuneTransport } from "../kube/transport.ts";
 import { assert, assertEquals, assertStringIncludes } from "./support/assert.ts";
 import { useHarness } from "./support/harness.ts";
 import { eventually } from "./support/poll.ts";

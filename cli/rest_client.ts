@@ -4,7 +4,9 @@
  * in practice: CA data/file, client certificate/key, bearer token (inline or file), basic auth, exec
  * credential plugins, and proxy-url. Watches and `check` use client-node (loaded lazily).
  */
-import { decodeBase64Text } from "./base64.ts";
+import { sleep } from "../util/sleep.ts";
+import { networkWords } from "../kube/errors.ts";
+import { decodeBase64Text } from "../util/base64.ts";
 import { ApiError, CliError, UnreachableError } from "./errors.ts";
 import type { Kubeconfig, ResolvedContext } from "./kubeconfig.ts";
 
@@ -105,7 +107,7 @@ async function staticCredentials(ctx: ResolvedContext): Promise<Credentials> {
   return creds;
 }
 
-export class KubeClient {
+export class RestClient {
   private client: Deno.HttpClient | undefined;
   private creds: Credentials | undefined;
   private caPem: string | undefined;
@@ -121,9 +123,9 @@ export class KubeClient {
     kc: Kubeconfig,
     context?: string,
     opts: { timeoutMs?: number } = {},
-  ): Promise<KubeClient> {
+  ): Promise<RestClient> {
     const ctx = kc.resolve(context);
-    const c = new KubeClient(kc, ctx, opts.timeoutMs ?? 15_000);
+    const c = new RestClient(kc, ctx, opts.timeoutMs ?? 15_000);
     if (ctx.cluster["insecure-skip-tls-verify"]) {
       throw new CliError(
         "NoKubeconfig",
@@ -225,7 +227,7 @@ export class KubeClient {
       if (opts.signal?.aborted) throw e;
       const why = (e as Error).name === "TimeoutError"
         ? `no answer within ${timeoutMs / 1000}s`
-        : networkReason(e as Error);
+        : networkWords(e as Error);
       throw new UnreachableError(`${this.server}: ${why}`, { cause: e });
     }
     if (res.status === 401 && this.context.user.exec && !retried) {
@@ -239,7 +241,7 @@ export class KubeClient {
       await res.body?.cancel();
       const after = Number(res.headers.get("retry-after"));
       const waitMs = Math.min(Number.isFinite(after) && after > 0 ? after * 1000 : 500, 2000);
-      await new Promise((r) => setTimeout(r, waitMs));
+      await sleep(waitMs);
       return await this.send(method, path, opts, retried, throttled + 1);
     }
     return res;
@@ -262,15 +264,6 @@ export class KubeClient {
     this.client?.close();
     this.client = undefined;
   }
-}
-
-function networkReason(e: Error): string {
-  // Deno's messages look like "error sending request for url (…): client error (Connect): tcp connect error: …"
-  const msg = [e.message, (e.cause as Error | undefined)?.message].filter(Boolean).join(": ");
-  const m = msg.match(
-    /(Connection refused|tcp connect error[^:]*|dns error[^)]*|invalid peer certificate[^)]*|certificate[^)]*)/i,
-  );
-  return (m?.[1] ?? msg.split("\n")[0] ?? "connection failed").trim();
 }
 
 function apiError(code: number, text: string, method: string, path: string): ApiError {

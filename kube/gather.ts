@@ -7,13 +7,13 @@
  */
 import type { V1DaemonSet, V1Deployment, V1EndpointSlice, V1StatefulSet } from "@kubernetes/client-node";
 import type { ComponentOverride, ToolType } from "../api/types.ts";
-import { resolveComponents } from "./components.ts";
-import { networkWords } from "./error_words.ts";
-import { discoveredNamespaces, type DiscoveryOutcome, discoverySearched } from "./discovery.ts";
-import { assignWorkloads } from "./match.ts";
-import type { ToolNamespaces } from "./namespace.ts";
-import { mergeSnapshots, type Snapshot } from "./snapshot.ts";
-import { needsDaemonSets, needsEndpoints, TOOL_TABLES } from "./tools.ts";
+import { resolveComponents } from "../checks/components.ts";
+import { errorCode, networkWords } from "./errors.ts";
+import { discoveredNamespaces, type DiscoveryOutcome, discoverySearched } from "../checks/discovery.ts";
+import { assignWorkloads } from "../checks/match.ts";
+import type { ToolNamespaces } from "../checks/namespace.ts";
+import { mergeSnapshots, type Snapshot } from "../checks/snapshot.ts";
+import { needsDaemonSets, needsEndpoints, TOOL_TABLES } from "../checks/tools.ts";
 
 /** A workload kind discovery lists. */
 export type DiscoveryKind = "Deployment" | "StatefulSet" | "DaemonSet";
@@ -231,7 +231,7 @@ function toGatherError(
     return new GatherError("Timeout", `${where}: no answer within ${opts.timeoutMs}ms`, { cause: e });
   }
   if (opts.signal?.aborted) return new GatherError("Aborted", `${where}: aborted`, { cause: e });
-  const code = (e as { code?: unknown } | null)?.code;
+  const code = errorCode(e);
   if (code === 401) {
     return new GatherError(
       "Unauthorized",

@@ -17,7 +17,8 @@
  */
 import { type Cluster, KubeConfig, type User } from "@kubernetes/client-node";
 import { parseDocument } from "yaml";
-import { tuneTransport } from "./kube_transport.ts";
+import { tuneTransport } from "./transport.ts";
+import { encodeBase64 } from "../util/base64.ts";
 
 export type KubeconfigReason =
   | "InvalidKubeconfig"
@@ -84,15 +85,52 @@ export function parseKubeconfig(text: string, opts: ParseOptions): KubeConfig {
   }
   const rawCluster = named(doc, "clusters", "cluster", clusterName, opts.source);
   const rawUser = userName ? namedOrEmpty(doc, "users", "user", userName) : {};
-  const cluster = readCluster(clusterName, rawCluster, opts);
-  const user = readUser(userName || "user", rawUser, opts);
+  return build({
+    name: contextName,
+    clusterName,
+    cluster: rawCluster,
+    userName: userName || "user",
+    user: rawUser,
+    namespace: str(ctx.namespace),
+  }, opts);
+}
+
+/** One context's entries: what `parseKubeconfig` finds in the text, or what the CLI resolved from its files. */
+export interface ContextEntries {
+  name: string;
+  clusterName: string;
+  cluster: Record<string, unknown>;
+  userName: string;
+  user: Record<string, unknown>;
+  namespace?: string;
+}
+
+/**
+ * A KubeConfig for one context of the user's own kubeconfig, from the entries the CLI resolved (cli/kubeconfig.ts:
+ * kubectl's loading rules, file paths made absolute), without writing and re-parsing YAML. File references are
+ * allowed, as with kubectl; the other rules (no credentials over http://) hold.
+ */
+export function kubeConfigForContext(
+  ctx: ContextEntries,
+  opts: { allowExecAuth?: boolean } = {},
+): KubeConfig {
+  return build(ctx, {
+    source: `context ${ctx.name}`,
+    allowExecAuth: opts.allowExecAuth ?? true,
+    allowFileReferences: true,
+  });
+}
+
+function build(ctx: ContextEntries, opts: ParseOptions): KubeConfig {
+  const cluster = readCluster(ctx.clusterName, ctx.cluster, opts);
+  const user = readUser(ctx.userName, ctx.user, opts);
   const server = new URL(cluster.server);
   const hasCredentials = !!(user.token || user.username || user.certData || user.certFile || user.exec ||
     user.authProvider);
   if (server.protocol === "http:" && hasCredentials) {
     throw new KubeconfigError(
       "PlaintextCredentials",
-      `${opts.source}: server ${server.origin} is plain http:// and user "${userName}" has credentials; ` +
+      `${opts.source}: server ${server.origin} is plain http:// and user "${ctx.userName}" has credentials; ` +
         `refusing to send them in cleartext. Use the cluster's https:// address with its CA ` +
         `(certificate-authority-data)`,
     );
@@ -102,12 +140,12 @@ export function parseKubeconfig(text: string, opts: ParseOptions): KubeConfig {
     clusters: [cluster],
     users: [user],
     contexts: [{
-      name: contextName,
+      name: ctx.name,
       cluster: cluster.name,
       user: user.name,
-      ...(str(ctx.namespace) ? { namespace: str(ctx.namespace) } : {}),
+      ...(ctx.namespace ? { namespace: ctx.namespace } : {}),
     }],
-    currentContext: contextName,
+    currentContext: ctx.name,
   });
   return tuneTransport(kc);
 }
@@ -388,15 +426,6 @@ function readUser(name: string, u: Obj, opts: ParseOptions): User {
   };
 }
 
-/** Standard base64 of bytes (chunked: spreading a whole file into `fromCharCode` overflows the stack). */
-function base64(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(s);
-}
-
 /**
  * One context only, with every file reference inlined (certificate/key/token files read through `readFile`),
  * like `kubectl config view --minify --flatten`. The result is safe to store in a Secret (the caller checks
@@ -412,7 +441,7 @@ export function minifyFlatten(
   const cluster = kc.getCluster(ctx.cluster);
   const user = kc.getUser(ctx.user);
   if (!cluster) throw new KubeconfigError("InvalidKubeconfig", `context ${ctx.name}: cluster not found`);
-  const b64file = (p: string) => base64(readFile(p));
+  const b64file = (p: string) => encodeBase64(readFile(p));
   const name = rename ?? ctx.name;
   const c: Record<string, unknown> = { server: cluster.server };
   if (cluster.caData) c["certificate-authority-data"] = cluster.caData;
