@@ -30,7 +30,7 @@ async function tryDashboard(cmd: string, env: Record<string, string>, dir: strin
     mode: 0o755,
   });
   const child = new Deno.Command("bash", {
-    args: ["-c", `exec ${cmd} --port 0`],
+    args: ["-c", `exec ${cmd.replace(/\s+#.*$/, "")} --port 0`], // without the printed comment
     cwd: dir,
     env: { ...env, PATH: `${opener}:${env.PATH}` },
     stdin: "null",
