@@ -36,6 +36,8 @@ import { TargetReconciler } from "./target_reconciler.ts";
 import { type CachedSecret, projectSecret, secretRef } from "./targets.ts";
 import { CachePool } from "./workload_cache.ts";
 import { runWorkers, WorkQueue } from "./workqueue.ts";
+import { Selections } from "./selections.ts";
+import type { Ownership } from "./sharding.ts";
 
 export interface ControllerDeps {
   /** The control-plane client. */
@@ -58,8 +60,12 @@ export interface ControllerOptions {
   requestTimeoutMs: number;
   allowExecAuth: boolean;
   mode: "watch" | "poll";
-  /** Whether this instance may write status and Events now (leader election). */
+  /** Whether this instance writes Integration status and Events now (the leader, or the only replica). */
   canWrite: () => boolean;
+  /** Which IntegrationTargets this replica judges (controller/sharding.ts). */
+  ownership: Ownership;
+  /** This replica's identity (the IntegrationTargets' status.judgedBy). */
+  identity: string;
   /** Liveness probe interval of the control plane. */
   controlPlaneProbeMs?: number;
   /** Which workload API servers may be contacted (`--allowed-servers` / `--denied-servers`). */
@@ -74,6 +80,12 @@ export interface ControllerOptions {
 
 const QUEUE_BACKOFF = { baseDelayMs: 250, maxDelayMs: 30_000 };
 
+/**
+ * IntegrationTarget reconciles at once per unit of `--concurrency`: each waits mostly on the network (a probe,
+ * its status write), and a failure shared by many clusters (one bad upgrade everywhere) re-judges them all.
+ */
+const TARGET_WORKERS_PER_CONCURRENCY = 4;
+
 export class Controller {
   readonly integrations: Informer<Integration>;
   readonly targets: Informer<IntegrationTarget>;
@@ -85,6 +97,7 @@ export class Controller {
   private readonly integrationReconciler: IntegrationReconciler;
   private readonly targetReconciler: TargetReconciler;
   private readonly integrationChanged = new SpecOrLabelsChanged();
+  private readonly selections: Selections;
   private readonly targetChanged = new SpecOrLabelsChanged();
   private workers: Promise<void>[] = [];
   private stopped = false;
@@ -114,7 +127,11 @@ export class Controller {
       list: listCustom("integrations"),
       onChange: (type, o) => {
         this.changed(); // the dashboard shows KSIT's own status writes too
-        if (this.integrationChanged.worth(type, o)) this.enqueueIntegration(keyOf(o));
+        if (!this.integrationChanged.worth(type, o)) return; // its own status write
+        this.selections.invalidate();
+        this.enqueueIntegration(keyOf(o));
+        // the owners judge it on their targets (the ones it selects now or selected before)
+        this.enqueueOwnedTargets(o.metadata.namespace ?? "");
       },
     });
     this.targets = new Informer<IntegrationTarget>({
@@ -124,9 +141,15 @@ export class Controller {
       list: listCustom("integrationtargets"),
       onChange: (type, o) => {
         this.changed();
-        if (!this.targetChanged.worth(type, o)) return;
-        this.enqueueTarget(keyString(keyOf(o)));
-        this.enqueueIntegrations(); // selection and names may have changed
+        if (this.targetChanged.worth(type, o)) {
+          // added, deleted, spec or labels: selection and names may have changed
+          this.selections.invalidate();
+          this.enqueueTarget(keyString(keyOf(o)));
+          this.enqueueIntegrations(o.metadata.namespace ?? "");
+          return;
+        }
+        // its status (a replica's results): the roll-up of the Integrations that select it
+        for (const s of this.selections.selecting(keyString(keyOf(o)))) this.integrationQueue.add(s.key);
       },
     });
     const labelSelector = opts.secretSelector || undefined;
@@ -150,6 +173,7 @@ export class Controller {
       },
     });
 
+    this.selections = new Selections(this.integrations, this.targets);
     this.connections = new Connections({ clock, log }, (t) => this.enqueueTarget(t), opts.mode === "watch");
     const discoveries = new Discoveries(clock, opts.requestTimeoutMs);
     if (opts.mode === "poll") {
@@ -157,7 +181,8 @@ export class Controller {
     } else {
       const pool = new CachePool(log, clock, (cache, kind) => {
         if (this.stopped) return;
-        for (const u of cache.users) this.integrationQueue.add(u);
+        // users are (Integration, target) pairs; the target's reconcile judges its Integrations
+        this.enqueueTarget(cache.targetKey);
         // a watch broke: the target's liveness probe says whether the cluster is still there
         if (kind === "state" && cache.failing) this.connections.watchFailed(cache.targetKey);
       }, (targetKey) => {
@@ -189,21 +214,26 @@ export class Controller {
         ...(opts.serverPolicy ? { policy: opts.serverPolicy } : {}),
         ...(opts.secretSelector ? { secretSelector: opts.secretSelector } : {}),
       },
-      canWrite: opts.canWrite,
-      enqueueIntegrations: () => this.enqueueIntegrations(),
+      integrations: this.integrations,
+      selections: this.selections,
+      ownership: opts.ownership,
+      identity: opts.identity,
+      polling: opts.mode === "poll",
+      resultsChanged: (targetKey) => {
+        for (const s of this.selections.selecting(targetKey)) this.integrationQueue.add(s.key);
+      },
     });
     this.integrationReconciler = new IntegrationReconciler({
       integrations: this.integrations,
       targets: this.targets,
-      connections: this.connections,
-      observer: this.observer,
+      selections: this.selections,
+      localResults: (targetKey) => this.targetReconciler.resultsOf(targetKey),
       status,
       events: deps.events,
       clock,
       log,
       metrics,
       canWrite: opts.canWrite,
-      enqueueTarget: (t) => this.enqueueTarget(t),
     });
   }
 
@@ -215,7 +245,13 @@ export class Controller {
     this.cpTimer = setInterval(() => this.probeControlPlane(), this.opts.controlPlaneProbeMs ?? 5_000);
     this.workers = [
       this.run("Integration", this.integrationQueue, (k) => this.integrationReconciler.reconcile(k)),
-      this.run("IntegrationTarget", this.targetQueue, (k) => this.targetReconciler.reconcile(k)),
+      // target reconciles wait on the network (probes, status writes): more of them at once
+      this.run(
+        "IntegrationTarget",
+        this.targetQueue,
+        (k) => this.targetReconciler.reconcile(k),
+        this.opts.concurrency * TARGET_WORKERS_PER_CONCURRENCY,
+      ),
     ];
   }
 
@@ -281,7 +317,10 @@ export class Controller {
     for (const fn of this.listeners) fn();
   }
 
-  /** Enqueues every object (on becoming leader: write what followers only computed). */
+  /**
+   * Enqueues every object: on becoming leader (roll up what others judged) and when the replicas change (each
+   * takes up or lets go of its share).
+   */
   enqueueAll(): void {
     for (const t of this.targets.list()) this.enqueueTarget(keyString(keyOf(t)));
     this.enqueueIntegrations();
@@ -291,8 +330,16 @@ export class Controller {
     this.integrationQueue.add(keyString(key));
   }
 
-  private enqueueIntegrations(): void {
-    for (const i of this.integrations.list()) this.enqueueIntegration(keyOf(i));
+  private enqueueIntegrations(namespace?: string): void {
+    for (const i of this.integrations.list(namespace)) this.enqueueIntegration(keyOf(i));
+  }
+
+  /** The targets of `namespace` this replica judges (or did: it lets go of them in their reconcile). */
+  private enqueueOwnedTargets(namespace: string): void {
+    for (const t of this.targets.list(namespace)) {
+      const key = keyString(keyOf(t));
+      if (this.opts.ownership.owns(key) || this.connections.get(key)) this.enqueueTarget(key);
+    }
   }
 
   private enqueueTarget(targetKey: string): void {
@@ -303,8 +350,9 @@ export class Controller {
     kind: "Integration" | "IntegrationTarget",
     queue: WorkQueue,
     reconcile: (key: ObjectKey) => Promise<Reconciled>,
+    workers = this.opts.concurrency,
   ): Promise<void> {
-    await runWorkers(queue, this.opts.concurrency, async (key) => {
+    await runWorkers(queue, workers, async (key) => {
       // judging from half-listed control-plane caches would report targets/Secrets as missing
       if (!this.cachesListed()) return 200;
       const r = await reconcile(parseKey(key));

@@ -15,6 +15,8 @@ import { jsonLogger, type Logger, type LogLevel } from "../util/log.ts";
 import { type ControllerMetrics, controllerMetrics } from "./metrics.ts";
 import { Semaphore } from "../util/semaphore.ts";
 import { serverPolicy } from "./server_policy.ts";
+import { Membership } from "./membership.ts";
+import { dynamicOwnership, fixedOwnership, singleOwnership } from "./sharding.ts";
 
 export interface ServeOptions {
   kubeconfig?: string;
@@ -47,6 +49,13 @@ export interface ServeOptions {
   secretSelector?: string;
   /** `--ui-addr`: serve the dashboard (ui/) on this address; unset: no dashboard. */
   uiAddr?: string;
+  /**
+   * `--sharding`: off (the leader, or the only replica, judges every target), dynamic (the live replicas share
+   * them by their Leases), fixed (`shard` of `shards`). Not off needs leaderElect (one replica rolls up).
+   */
+  sharding?: "off" | "dynamic" | "fixed";
+  shard?: number;
+  shards?: number;
 }
 
 const SA_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
@@ -105,7 +114,8 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
   });
   const mode = opts.mode ?? "watch";
   const metrics = controllerMetrics();
-  const global = new Semaphore(Math.max(16, opts.concurrency * 4));
+  // the target reconciles (4 per unit of concurrency, controller.ts) each make a request or two at once
+  const global = new Semaphore(Math.max(32, opts.concurrency * 8));
   const kube = new ClusterClient(kc, {
     target: "control-plane",
     timeoutMs: opts.requestTimeout,
@@ -116,7 +126,13 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
   const lifetime = stopOnSignals(log, signal);
 
   let elector: LeaderElector | undefined;
+  let membership: Membership | undefined;
   const canWrite = () => !opts.leaderElect || (elector?.isLeader() ?? false);
+  const ownership = opts.sharding === "dynamic"
+    ? dynamicOwnership(identity, () => membership?.members() ?? [])
+    : opts.sharding === "fixed"
+    ? fixedOwnership(identity, opts.shard ?? 0, opts.shards ?? 1)
+    : singleOwnership(identity, canWrite);
   const controller = new Controller({ kube, clock, log, metrics, events, global }, {
     namespace,
     allNamespaces: opts.allNamespaces === true,
@@ -125,11 +141,28 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
     allowExecAuth: opts.allowExecAuth,
     mode,
     canWrite,
+    ownership,
+    identity,
     serverPolicy: policy,
     ...(opts.secretSelector ? { secretSelector: opts.secretSelector } : {}),
   });
   if (opts.leaderElect) {
     elector = leaderElector(opts, { kube, namespace, identity, clock, log }, () => controller.enqueueAll());
+  }
+  if (opts.sharding === "dynamic") {
+    membership = new Membership({
+      kube,
+      namespace,
+      group: opts.leaseName ?? "ksit-controller",
+      identity,
+      leaseDurationMs: opts.leaseDuration ?? 15_000,
+      clock,
+      log,
+      onChange: (members) => {
+        metrics.replicas.set({}, members.length);
+        controller.enqueueAll(); // each replica takes up or lets go of its share
+      },
+    });
   }
   const health = startHealthServer(opts.healthAddr, lifetime.signal, {
     clock,
@@ -154,6 +187,7 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
     identity,
     server: kube.server,
     leaderElect: opts.leaderElect,
+    sharding: ownership.mode,
     concurrency: opts.concurrency,
     requestTimeoutMs: opts.requestTimeout,
     allowExecAuth: opts.allowExecAuth,
@@ -162,11 +196,12 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
   });
   controller.start();
   const leaderLoop = elector ? elector.run(lifetime.signal) : Promise.resolve();
+  const membershipLoop = membership ? membership.run(lifetime.signal) : Promise.resolve();
 
   await lifetime.stopped;
   log.info("shutting down");
   await controller.stop();
-  await leaderLoop;
+  await Promise.all([leaderLoop, membershipLoop]);
   await health.stop();
   await ui?.stop();
   lifetime.release();
@@ -208,7 +243,7 @@ function stopOnSignals(log: Logger, signal?: AbortSignal) {
 function leaderElector(
   opts: ServeOptions,
   d: { kube: ClusterClient; namespace: string; identity: string; clock: Clock; log: Logger },
-  onStartedLeading: () => void,
+  onLeadershipChange: () => void,
 ): LeaderElector {
   const leaseDurationMs = opts.leaseDuration ?? 15_000;
   return new LeaderElector({
@@ -217,8 +252,9 @@ function leaderElector(
     leaseDurationMs,
     renewDeadlineMs: Math.round(leaseDurationMs * 2 / 3),
     retryPeriodMs: Math.max(200, Math.round(leaseDurationMs * 2 / 15)),
-    onStartedLeading,
-    onStoppedLeading: () => {},
+    onStartedLeading: onLeadershipChange,
+    // without sharding the leader judges every target: a replica that stops leading lets them go
+    onStoppedLeading: onLeadershipChange,
   });
 }
 

@@ -161,11 +161,16 @@ Deno.test("helm template output is accepted by the API server (kubectl apply --d
       assert(ctr.args.includes("--allowed-servers=10.0.0.0/8,*.clusters.example.com"), ctr.args.join(" "));
       assert(ctr.args.includes("--secret-selector=ksit.io/kubeconfig=true"), ctr.args.join(" "));
       assert(kinds.includes("ClusterRole"), kinds.join(","));
-      // with --all-namespaces the Lease rights stay a Role in the release namespace, limited to its Lease
+      // several replicas share the targets: each its own Lease, named after its pod
+      assert(ctr.args.includes("--sharding=dynamic"), ctr.args.join(" "));
+      assert(ctr.args.includes("--identity=$(POD_NAME)"), ctr.args.join(" "));
+      // with --all-namespaces the Lease rights stay Roles in the release namespace: the leader's limited to
+      // its Lease, the replicas' own Leases (names follow pod names) in that namespace only
       const roles = docs.filter((d) => d.kind === "Role");
-      assertEquals(roles.map((r) => r.metadata.name), ["kc-leader-election"]);
-      assertEquals(roles[0].metadata.namespace, ns);
-      assertEquals(roles[0].rules.find((r: { resourceNames?: string[] }) => r.resourceNames)?.resourceNames, [
+      assertEquals(roles.map((r) => r.metadata.name).sort(), ["kc-leader-election", "kc-sharding"]);
+      for (const r of roles) assertEquals(r.metadata.namespace, ns);
+      const leader = roles.find((r) => r.metadata.name === "kc-leader-election");
+      assertEquals(leader.rules.find((r: { resourceNames?: string[] }) => r.resourceNames)?.resourceNames, [
         "kc-leader",
       ]);
       assert(kinds.includes("PodDisruptionBudget") && kinds.includes("ServiceMonitor"), kinds.join(","));
@@ -181,6 +186,7 @@ Deno.test("helm template output is accepted by the API server (kubectl apply --d
       assert(!ctr.ports.some((p: { name: string }) => p.name === "ui"), JSON.stringify(ctr.ports));
       assert(!kinds.includes("PrometheusRule") && !kinds.includes("ConfigMap"), kinds.join(","));
       assert(!ctr.args.includes("--leader-elect"));
+      assert(!ctr.args.some((a: string) => a.startsWith("--sharding")), "one replica judges all");
       assert(ctr.args.includes(`--namespace=${ns}`));
       assert(kinds.includes("Role") && !kinds.includes("ClusterRole"), kinds.join(","));
       assert(!kinds.includes("PodDisruptionBudget"));

@@ -40,6 +40,10 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- if or (gt (int .Values.replicaCount) 1) .Values.leaderElection.enabled -}}true{{- end -}}
 {{- end -}}
 
+{{- define "ksit.sharding" -}}
+{{- if and (gt (int .Values.replicaCount) 1) .Values.sharding.enabled -}}true{{- end -}}
+{{- end -}}
+
 {{- define "ksit.leaseName" -}}
 {{- default (printf "%s-leader" (include "ksit.fullname" .)) .Values.leaderElection.leaseName -}}
 {{- end -}}
