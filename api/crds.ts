@@ -90,6 +90,7 @@ export const integrationTargetCRD = crd(
     { name: "Ready", type: "string", jsonPath: readyCondition("status") },
     { name: "Version", type: "string", jsonPath: ".status.serverVersion" },
     { name: "Reason", type: "string", jsonPath: readyCondition("reason") },
+    { name: "Judged-By", type: "string", jsonPath: ".status.judgedBy", priority: 1 },
   ],
 );
 

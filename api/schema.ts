@@ -200,15 +200,6 @@ export const integrationTargetSpecSchema = {
   ],
 } as const;
 
-export const integrationTargetStatusSchema = {
-  type: "object",
-  properties: {
-    observedGeneration: { type: "integer", format: "int64" },
-    serverVersion: { type: "string" },
-    conditions: conditionsSchema,
-  },
-} as const;
-
 export const componentOverrideSchema = {
   type: "object",
   required: ["name"],
@@ -322,6 +313,44 @@ export const clusterStatusSchema = {
     reason: { type: "string" },
     message: { type: "string" },
     components: { type: "array", items: componentStatusSchema },
+  },
+} as const;
+
+/** One Integration's verdict on this target, written by the replica that judges the target (issue 16). */
+export const targetResultSchema = {
+  type: "object",
+  required: ["integration", "phase"],
+  properties: {
+    integration: { type: "string", description: "Name of the Integration (same namespace)." },
+    observedGeneration: {
+      type: "integer",
+      format: "int64",
+      description: "The Integration's metadata.generation this verdict was judged for.",
+    },
+    phase: { type: "string", enum: INTEGRATION_PHASES },
+    reason: { type: "string" },
+    message: { type: "string" },
+    components: { type: "array", items: componentStatusSchema },
+  },
+} as const;
+
+export const integrationTargetStatusSchema = {
+  type: "object",
+  properties: {
+    observedGeneration: { type: "integer", format: "int64" },
+    serverVersion: { type: "string" },
+    conditions: conditionsSchema,
+    judgedBy: {
+      type: "string",
+      description: "The serve replica that judges this target (its identity, e.g. the pod name).",
+    },
+    results: {
+      type: "array",
+      items: targetResultSchema,
+      description:
+        "The verdict of every Integration that selects this target; each Integration's status is " +
+        "rolled up from these.",
+    },
   },
 } as const;
 

@@ -13,6 +13,7 @@ import type {
   integrationTargetSpecSchema,
   integrationTargetStatusSchema,
   labelSelectorSchema,
+  targetResultSchema,
   TOOL_TYPES,
   WORKLOAD_KINDS,
 } from "./schema.ts";
@@ -33,6 +34,7 @@ export type IntegrationSpec = FromSchema<typeof integrationSpecSchema>;
 export type IntegrationStatus = FromSchema<typeof integrationStatusSchema>;
 export type IntegrationTargetSpec = FromSchema<typeof integrationTargetSpecSchema>;
 export type IntegrationTargetStatus = FromSchema<typeof integrationTargetStatusSchema>;
+export type TargetResult = FromSchema<typeof targetResultSchema>;
 
 /** The part of ObjectMeta KSIT reads and writes. */
 export interface ObjectMeta {

@@ -53,6 +53,11 @@ export const CLUSTER_REASONS = {
    * TARGET_REASONS) or the reason a read failed (Unauthorized, Forbidden, ClusterUnreachable).
    */
   TargetNotFound: "TargetNotFound",
+  /**
+   * No `serve` replica wrote a result for the Integration's current generation on the target within a minute
+   * (phase Unknown): the replica that owns the target is down or stuck (sharding, issue 16).
+   */
+  NotJudged: "NotJudged",
 } as const;
 
 /** Reasons of the Integration conditions (Ready, Degraded, Reconciling, Stalled), one per phase. */

@@ -61,6 +61,12 @@ export function positiveInt(value: string): number {
   return n;
 }
 
+export function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`"${value}" is not an integer ≥ 0`);
+  return n;
+}
+
 /** A repeatable flag's values, in order. */
 export function repeat(value: string, previous: string[] = []): string[] {
   return [...previous, value];

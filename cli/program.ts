@@ -7,6 +7,7 @@ import { Command, CommanderError, type CommandUnknownOpts, Option } from "@comma
 import { defineCheck } from "./check.ts";
 import type { CommandContext, CommandDefinition } from "./command.ts";
 import { defineCompletion } from "./completion.ts";
+import { defineDashboard } from "./dashboard.ts";
 import { defineDescribe } from "./describe.ts";
 import { CliError, EXIT, exitCodeTable } from "./errors.ts";
 import type { Io } from "./io.ts";
@@ -36,7 +37,7 @@ ${exitCodeTable()}
 
 const COMMANDS: CommandDefinition[] = [defineStatus, defineDescribe, defineCheck];
 const TARGET_COMMANDS: CommandDefinition[] = [defineTargetAdd, defineTargetList, defineTargetImport];
-const LAST_COMMANDS: CommandDefinition[] = [defineServe, defineVersion, defineCompletion];
+const LAST_COMMANDS: CommandDefinition[] = [defineServe, defineDashboard, defineVersion, defineCompletion];
 
 /** The command tree. `run` receives each subcommand's result (its exit code). */
 export function buildProgram(io: Io, run: CommandContext["run"]): CommandUnknownOpts {

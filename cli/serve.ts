@@ -7,7 +7,7 @@ import { Option } from "@commander-js/extra-typings";
 import type { ServeOptions } from "../controller/serve.ts";
 import type { InventorySource } from "../api/labels.ts";
 import { INVENTORY_SOURCES } from "../api/schema.ts";
-import { type CommandDefinition, durationFlag, globalsOf, positiveInt } from "./command.ts";
+import { type CommandDefinition, durationFlag, globalsOf, nonNegativeInt, positiveInt } from "./command.ts";
 import { InvalidArgumentError } from "@commander-js/extra-typings";
 import { CliError } from "./errors.ts";
 import type { GlobalOptions } from "./io.ts";
@@ -80,7 +80,25 @@ function sourceNamespaces(value: string, previous: SourceNamespaces = {}): Sourc
   return { ...previous, [source]: [...(previous[source] ?? []), ...namespaces] };
 }
 
+/** Flag combinations serve refuses (exit code 2, before anything starts). */
+export function checkSharding(f: ServeFlags): void {
+  const mode = f.sharding ?? "off";
+  if (mode !== "off" && f.leaderElect !== true) {
+    throw new CliError(
+      "Usage",
+      `--sharding=${mode} needs --leader-elect: one replica, the leader, writes the Integrations' status`,
+    );
+  }
+  if (mode === "fixed" && (f.shard === undefined || f.shards === undefined || f.shard >= f.shards)) {
+    throw new CliError("Usage", "--sharding=fixed needs --shard i --shards n with 0 ≤ i < n");
+  }
+  if (mode !== "fixed" && (f.shard !== undefined || f.shards !== undefined)) {
+    throw new CliError("Usage", "--shard / --shards only go with --sharding=fixed");
+  }
+}
+
 export async function serve(g: GlobalOptions, f: ServeFlags, signal?: AbortSignal): Promise<number> {
+  checkSharding(f);
   const [{ runServe }, { serverPolicy }] = await Promise.all([
     import("../controller/serve.ts"),
     import("../controller/server_policy.ts"),
@@ -130,7 +148,16 @@ export const defineServe: CommandDefinition = (parent, { run }) => {
     .addOption(
       new Option("--mode <mode>", "how workload clusters are followed").choices(["watch", "poll"] as const),
     )
-    .option("--identity <id>", "leader-election identity (default: hostname + random suffix)")
+    .option("--identity <id>", "this replica's identity (default: hostname + random suffix)")
+    .addOption(
+      new Option(
+        "--sharding <mode>",
+        "share the targets among replicas: off (the leader judges all), dynamic (Leases per replica), fixed " +
+          "(--shard/--shards); dynamic and fixed need --leader-elect",
+      ).choices(["off", "dynamic", "fixed"] as const).default("off" as const),
+    )
+    .option("--shard <i>", "with --sharding=fixed: this replica's shard, 0 … shards-1", nonNegativeInt)
+    .option("--shards <n>", "with --sharding=fixed: the number of shards", positiveInt)
     .option(
       "--allowed-servers <list>",
       "only contact workload API servers at these addresses: CIDRs, host names, *.domain (comma-separated)",

@@ -17,7 +17,7 @@
  */
 import { CoreV1Api, CustomObjectsApi, VersionApi } from "@kubernetes/client-node";
 import { GROUP, VERSION } from "../api/schema.ts";
-import type { Integration, IntegrationTarget } from "../api/types.ts";
+import type { ClusterStatus, Integration, IntegrationTarget } from "../api/types.ts";
 import type { ClusterClient } from "../kube/client.ts";
 import { errorCode, errorMessage } from "../kube/errors.ts";
 import { Informer } from "../kube/informer.ts";
@@ -42,6 +42,8 @@ import { InventorySync } from "./inventory_sync.ts";
 import { type CachedSecret, type CredentialLookup, profileRef, projectSecret, secretRef } from "./targets.ts";
 import { CachePool } from "./workload_cache.ts";
 import { runWorkers, WorkQueue } from "./workqueue.ts";
+import { Selections } from "./selections.ts";
+import type { Ownership } from "./sharding.ts";
 
 export interface ControllerDeps {
   /** The control-plane client. */
@@ -64,8 +66,12 @@ export interface ControllerOptions {
   requestTimeoutMs: number;
   allowExecAuth: boolean;
   mode: "watch" | "poll";
-  /** Whether this instance may write status and Events now (leader election). */
+  /** Whether this instance writes Integration status and Events now (the leader, or the only replica). */
   canWrite: () => boolean;
+  /** Which IntegrationTargets this replica judges (controller/sharding.ts). */
+  ownership: Ownership;
+  /** This replica's identity (the IntegrationTargets' status.judgedBy). */
+  identity: string;
   /** Liveness probe interval of the control plane. */
   controlPlaneProbeMs?: number;
   /** Which workload API servers may be contacted (`--allowed-servers` / `--denied-servers`). */
@@ -88,6 +94,12 @@ const INVENTORY_KEY = "inventory";
 
 const QUEUE_BACKOFF = { baseDelayMs: 250, maxDelayMs: 30_000 };
 
+/**
+ * IntegrationTarget reconciles at once per unit of `--concurrency`: each waits mostly on the network (a probe,
+ * its status write), and a failure shared by many clusters (one bad upgrade everywhere) re-judges them all.
+ */
+const TARGET_WORKERS_PER_CONCURRENCY = 4;
+
 export class Controller {
   readonly integrations: Informer<Integration>;
   readonly targets: Informer<IntegrationTarget>;
@@ -103,6 +115,7 @@ export class Controller {
   private readonly integrationReconciler: IntegrationReconciler;
   private readonly targetReconciler: TargetReconciler;
   private readonly integrationChanged = new SpecOrLabelsChanged();
+  private readonly selections: Selections;
   private readonly targetChanged = new SpecOrLabelsChanged();
   private workers: Promise<void>[] = [];
   private stopped = false;
@@ -110,6 +123,8 @@ export class Controller {
   private cpDown = false;
   private probing = false;
   private everListed = false;
+  /** The dashboard's (ui/) listeners: see onChange. */
+  private readonly listeners = new Set<() => void>();
 
   constructor(private readonly deps: ControllerDeps, private readonly opts: ControllerOptions) {
     const { kube, log, clock, metrics } = deps;
@@ -129,7 +144,12 @@ export class Controller {
       path: `/apis/${GROUP}/${VERSION}${scope}/integrations`,
       list: listCustom("integrations"),
       onChange: (type, o) => {
-        if (this.integrationChanged.worth(type, o)) this.enqueueIntegration(keyOf(o));
+        this.changed(); // the dashboard shows KSIT's own status writes too
+        if (!this.integrationChanged.worth(type, o)) return; // its own status write
+        this.selections.invalidate();
+        this.enqueueIntegration(keyOf(o));
+        // the owners judge it on their targets (the ones it selects now or selected before)
+        this.enqueueOwnedTargets(o.metadata.namespace ?? "");
       },
     });
     this.targets = new Informer<IntegrationTarget>({
@@ -138,11 +158,19 @@ export class Controller {
       path: `/apis/${GROUP}/${VERSION}${scope}/integrationtargets`,
       list: listCustom("integrationtargets"),
       onChange: (type, o) => {
-        // a hand-written target gone or an inventory target edited: the sync decides again
-        this.requestInventorySync();
-        if (!this.targetChanged.worth(type, o)) return;
-        this.enqueueTarget(keyString(keyOf(o)));
-        this.enqueueIntegrations(); // selection and names may have changed
+        this.changed();
+        if (this.targetChanged.worth(type, o)) {
+          // a hand-written target gone or an inventory target edited: the sync decides again (not on status
+          // writes: the results the owners write change no inventory decision)
+          this.requestInventorySync();
+          // added, deleted, spec or labels: selection and names may have changed
+          this.selections.invalidate();
+          this.enqueueTarget(keyString(keyOf(o)));
+          this.enqueueIntegrations(o.metadata.namespace ?? "");
+          return;
+        }
+        // its status (a replica's results): the roll-up of the Integrations that select it
+        for (const s of this.selections.selecting(keyString(keyOf(o)))) this.integrationQueue.add(s.key);
       },
     });
     const labelSelector = opts.secretSelector || undefined;
@@ -180,6 +208,7 @@ export class Controller {
       }
     }
 
+    this.selections = new Selections(this.integrations, this.targets);
     this.connections = new Connections({ clock, log }, (t) => this.enqueueTarget(t), opts.mode === "watch");
     const discoveries = new Discoveries(clock, opts.requestTimeoutMs);
     if (opts.mode === "poll") {
@@ -187,7 +216,8 @@ export class Controller {
     } else {
       const pool = new CachePool(log, clock, (cache, kind) => {
         if (this.stopped) return;
-        for (const u of cache.users) this.integrationQueue.add(u);
+        // users are (Integration, target) pairs; the target's reconcile judges its Integrations
+        this.enqueueTarget(cache.targetKey);
         // a watch broke: the target's liveness probe says whether the cluster is still there
         if (kind === "state" && cache.failing) this.connections.watchFailed(cache.targetKey);
       }, (targetKey) => {
@@ -219,21 +249,26 @@ export class Controller {
         ...(opts.serverPolicy ? { policy: opts.serverPolicy } : {}),
         ...(opts.secretSelector ? { secretSelector: opts.secretSelector } : {}),
       },
-      canWrite: opts.canWrite,
-      enqueueIntegrations: () => this.enqueueIntegrations(),
+      integrations: this.integrations,
+      selections: this.selections,
+      ownership: opts.ownership,
+      identity: opts.identity,
+      polling: opts.mode === "poll",
+      resultsChanged: (targetKey) => {
+        for (const s of this.selections.selecting(targetKey)) this.integrationQueue.add(s.key);
+      },
     });
     this.integrationReconciler = new IntegrationReconciler({
       integrations: this.integrations,
       targets: this.targets,
-      connections: this.connections,
-      observer: this.observer,
+      selections: this.selections,
+      localResults: (targetKey) => this.targetReconciler.resultsOf(targetKey),
       status,
       events: deps.events,
       clock,
       log,
       metrics,
       canWrite: opts.canWrite,
-      enqueueTarget: (t) => this.enqueueTarget(t),
     });
   }
 
@@ -248,7 +283,13 @@ export class Controller {
     this.cpTimer = setInterval(() => this.probeControlPlane(), this.opts.controlPlaneProbeMs ?? 5_000);
     this.workers = [
       this.run("Integration", this.integrationQueue, (k) => this.integrationReconciler.reconcile(k)),
-      this.run("IntegrationTarget", this.targetQueue, (k) => this.targetReconciler.reconcile(k)),
+      // target reconciles wait on the network (probes, status writes): more of them at once
+      this.run(
+        "IntegrationTarget",
+        this.targetQueue,
+        (k) => this.targetReconciler.reconcile(k),
+        this.opts.concurrency * TARGET_WORKERS_PER_CONCURRENCY,
+      ),
     ];
     if (this.inventorySync) this.workers.push(this.runInventorySync(this.inventorySync));
   }
@@ -283,7 +324,45 @@ export class Controller {
     return this.everListed;
   }
 
-  /** Enqueues every object (on becoming leader: write what followers only computed). */
+  // ---------------------------------------------------------------- read access (the dashboard, ui/)
+
+  /** The Integrations in the informer's cache (read-only). */
+  currentIntegrations(): readonly Integration[] {
+    return this.integrations.list();
+  }
+
+  /** The IntegrationTargets in the informer's cache (read-only). */
+  currentTargets(): readonly IntegrationTarget[] {
+    return this.targets.list();
+  }
+
+  /** The last full verdicts of Integration `namespace/name` (every component, also of healthy clusters). */
+  lastVerdicts(id: string): readonly ClusterStatus[] | undefined {
+    return this.integrationReconciler.lastVerdicts(id);
+  }
+
+  /** The control plane answered its last probe. */
+  controlPlaneReachable(): boolean {
+    return !this.cpDown;
+  }
+
+  /**
+   * `fn` after every change of an Integration or an IntegrationTarget (KSIT's own status writes included) or
+   * of the control plane's reachability; returns the unsubscribe.
+   */
+  onChange(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private changed(): void {
+    for (const fn of this.listeners) fn();
+  }
+
+  /**
+   * Enqueues every object: on becoming leader (roll up what others judged) and when the replicas change (each
+   * takes up or lets go of its share).
+   */
   enqueueAll(): void {
     for (const t of this.targets.list()) this.enqueueTarget(keyString(keyOf(t)));
     this.enqueueIntegrations();
@@ -375,8 +454,16 @@ export class Controller {
     this.integrationQueue.add(keyString(key));
   }
 
-  private enqueueIntegrations(): void {
-    for (const i of this.integrations.list()) this.enqueueIntegration(keyOf(i));
+  private enqueueIntegrations(namespace?: string): void {
+    for (const i of this.integrations.list(namespace)) this.enqueueIntegration(keyOf(i));
+  }
+
+  /** The targets of `namespace` this replica judges (or did: it lets go of them in their reconcile). */
+  private enqueueOwnedTargets(namespace: string): void {
+    for (const t of this.targets.list(namespace)) {
+      const key = keyString(keyOf(t));
+      if (this.opts.ownership.owns(key) || this.connections.get(key)) this.enqueueTarget(key);
+    }
   }
 
   private enqueueTarget(targetKey: string): void {
@@ -387,8 +474,9 @@ export class Controller {
     kind: "Integration" | "IntegrationTarget",
     queue: WorkQueue,
     reconcile: (key: ObjectKey) => Promise<Reconciled>,
+    workers = this.opts.concurrency,
   ): Promise<void> {
-    await runWorkers(queue, this.opts.concurrency, async (key) => {
+    await runWorkers(queue, workers, async (key) => {
       // judging from half-listed control-plane caches would report targets/Secrets as missing
       if (!this.cachesListed()) return 200;
       const r = await reconcile(parseKey(key));
@@ -420,12 +508,14 @@ export class Controller {
       await kube.call("get", () => kube.api(VersionApi).getCode());
       if (this.cpDown) {
         this.cpDown = false;
+        this.changed();
         this.deps.log.info("control plane reachable again; restarting its watches");
         for (const i of [this.integrations, this.targets, this.secrets]) i.restart();
         this.inventory?.restart();
       }
     } catch (e) {
       if (!this.cpDown) this.deps.log.warn("control plane unreachable", { error: errorMessage(e) });
+      if (!this.cpDown) this.changed();
       this.cpDown = true;
     } finally {
       this.probing = false;

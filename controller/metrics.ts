@@ -218,6 +218,12 @@ export function controllerMetrics() {
         ["kind"] as const,
       ),
     ),
+    replicas: registry.register(
+      new Gauge("ksit_replicas", "Live serve replicas sharing the targets (--sharding=dynamic).", []),
+    ),
+    ownedTargets: registry.register(
+      new Gauge("ksit_owned_targets", "IntegrationTargets this replica judges now.", []),
+    ),
     watchStreams: registry.register(
       new Gauge(
         "ksit_watch_streams",

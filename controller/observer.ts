@@ -11,14 +11,14 @@ import type { ClusterStatus, ComponentOverride, ToolType } from "../api/types.ts
 import type { DiscoveryOutcome } from "../checks/discovery.ts";
 import { judgeCluster, unknownCluster } from "../checks/judge.ts";
 import type { ToolNamespaces } from "../checks/namespace.ts";
-import { mergeSnapshots, type Snapshot } from "../checks/snapshot.ts";
+import { mergeSnapshots } from "../checks/snapshot.ts";
 import { needsDaemonSets, needsEndpoints } from "../checks/tools.ts";
 import type { ClusterClient } from "../kube/client.ts";
 import { clusterReason, errorMessage } from "../kube/errors.ts";
 import { discover, gatherTool, toolFound, type WorkloadReader } from "../kube/gather.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Connection } from "./targets.ts";
-import { CachePool, type CacheTrouble } from "./workload_cache.ts";
+import { CachePool, type CacheTrouble, type WorkloadCache } from "./workload_cache.ts";
 
 /**
  * How long a discovery result (where a tool lives when it is not in its default namespaces) is reused: the
@@ -110,6 +110,8 @@ function forgetKeys(map: Map<string, unknown>, targetKey: string, keepGen: numbe
 export class WatchObserver implements Observer {
   /** Optional namespaces the RBAC refused, per cache key, until this time. */
   private readonly denied = new Map<string, number>();
+  /** Per Integration and target: the last verdict and the stamp (request, cache versions) it was judged at. */
+  private readonly verdicts = new Map<string, Map<string, Judged>>();
 
   constructor(
     private readonly pool: CachePool,
@@ -141,7 +143,7 @@ export class WatchObserver implements Observer {
       daemonSets: needsDaemonSets(type, overrides),
     };
     const result: TargetVerdict = {};
-    const snapshots: Snapshot[] = [];
+    const used: WorkloadCache[] = [];
     let trouble: CacheTrouble | undefined;
     const use = (namespace: string, optional: boolean) => {
       const cacheKey = CachePool.keyOf(conn.targetKey, conn.gen, namespace);
@@ -153,21 +155,30 @@ export class WatchObserver implements Observer {
         return;
       }
       keep.add(cache.key);
-      const read = cache.read(now, this.timeoutMs);
-      if (read.recheckInMs !== undefined) {
-        result.requeueMs = Math.min(result.requeueMs ?? Infinity, read.recheckInMs + 50);
+      const state = cache.state(now, this.timeoutMs);
+      if (state.recheckInMs !== undefined) {
+        result.requeueMs = Math.min(result.requeueMs ?? Infinity, state.recheckInMs + 50);
       }
-      if (read.trouble) trouble ??= read.trouble;
-      else if (read.listing) result.waiting = true;
-      else if (read.snapshot) snapshots.push(read.snapshot);
+      if (state.trouble) trouble ??= state.trouble;
+      else if (state.listing) result.waiting = true;
+      else used.push(cache);
     };
     const troubled = (t: CacheTrouble) => ({ verdict: unknownCluster(cluster, t.reason, t.message) });
     for (const n of namespaces.namespaces) use(n, namespaces.optional.includes(n));
     if (trouble) return troubled(trouble);
-    if (result.waiting || snapshots.length === 0) return { ...result, waiting: true };
-    let snapshot = mergeSnapshots(snapshots);
+    if (result.waiting || used.length === 0) return { ...result, waiting: true };
+    const memo = this.memo(user, conn.targetKey);
+    const base = `${cluster}|${stampOf(tool)}`;
+    // the same caches at the same versions and the same request: the same verdict (judging all targets again on
+    // every change of one of them is what made a 1,000-target start quadratic)
+    const settled = result.requeueMs === undefined;
+    let stamp = `${base}|${versions(used)}`;
+    if (settled && memo.get()?.stamp === stamp) return { verdict: memo.get()!.verdict };
+    let snapshot = mergeSnapshots(used.map((c) => c.snapshot()));
     if (namespaces.configured || toolFound(type, snapshot, overrides)) {
-      return { ...result, verdict: judgeCluster({ cluster, type, snapshot, overrides }) };
+      const verdict = judgeCluster({ cluster, type, snapshot, overrides });
+      if (settled) memo.set({ stamp, verdict });
+      return { ...result, verdict };
     }
     let discovery: DiscoveryOutcome;
     try {
@@ -179,15 +190,36 @@ export class WatchObserver implements Observer {
     for (const n of extra) use(n, false);
     if (trouble) return troubled(trouble);
     if (result.waiting) return result;
-    snapshot = mergeSnapshots(snapshots);
-    return { ...result, verdict: judgeCluster({ cluster, type, snapshot, overrides, discovery }) };
+    stamp = `${base}|${versions(used)}|${JSON.stringify(discovery)}`;
+    const again = result.requeueMs === undefined;
+    if (again && memo.get()?.stamp === stamp) return { verdict: memo.get()!.verdict };
+    snapshot = mergeSnapshots(used.map((c) => c.snapshot()));
+    const verdict = judgeCluster({ cluster, type, snapshot, overrides, discovery });
+    if (again) memo.set({ stamp, verdict });
+    return { ...result, verdict };
+  }
+
+  /** The last verdict of `user` on `targetKey` and what it was judged from. */
+  private memo(user: string, targetKey: string): { get: () => Judged | undefined; set: (j: Judged) => void } {
+    let perUser = this.verdicts.get(user);
+    if (!perUser) this.verdicts.set(user, perUser = new Map());
+    const m = perUser;
+    return { get: () => m.get(targetKey), set: (j) => m.set(targetKey, j) };
   }
 
   release(user: string, keep?: ReadonlySet<string>): void {
     this.pool.releaseExcept(user, keep);
+    const perUser = this.verdicts.get(user);
+    if (!perUser) return;
+    if (!keep) this.verdicts.delete(user);
+    else {
+      // targets this Integration no longer looks at (none of their caches kept)
+      for (const t of perUser.keys()) if (![...keep].some((k) => k.startsWith(`${t}#`))) perUser.delete(t);
+    }
   }
 
   forgetTarget(targetKey: string, keepGen = -1): void {
+    for (const perUser of this.verdicts.values()) perUser.delete(targetKey);
     this.pool.dropStale(targetKey, keepGen);
     this.discoveries.forget(targetKey, keepGen);
     forgetKeys(this.denied, targetKey, keepGen);
@@ -271,4 +303,22 @@ function workloadReader(client: ClusterClient): WorkloadReader {
       }
     },
   };
+}
+
+/** A verdict and the stamp (request, cache versions, discovery) it was judged at. */
+interface Judged {
+  stamp: string;
+  verdict: ClusterStatus;
+}
+
+/** What a ToolRequest asks, as a string (it is rebuilt for every reconcile). */
+function stampOf(tool: ToolRequest): string {
+  return `${tool.type}|${JSON.stringify(tool.overrides)}|${tool.namespaces.namespaces.join(",")}|${
+    tool.namespaces.optional.join(",")
+  }|${tool.namespaces.configured}`;
+}
+
+/** The caches a verdict was judged from, at their versions. */
+function versions(caches: readonly WorkloadCache[]): string {
+  return caches.map((c) => `${c.key}@${c.version}`).join(",");
 }

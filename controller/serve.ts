@@ -1,7 +1,7 @@
 /**
  * `kubectl-ksit serve`: the in-cluster controller. Builds the dependencies, starts the controller, leader
- * election and the Hono health/metrics server, and resolves once stopped (SIGTERM/SIGINT or `signal`):
- * watches stopped, Lease released, server closed.
+ * election, the Hono health/metrics server and, with `--ui-addr`, the dashboard (ui/), and resolves once
+ * stopped (SIGTERM/SIGINT or `signal`): watches stopped, Lease released, servers closed.
  */
 import { KubeConfig } from "@kubernetes/client-node";
 import { tuneTransport } from "../kube/transport.ts";
@@ -16,6 +16,8 @@ import { type ControllerMetrics, controllerMetrics } from "./metrics.ts";
 import { Semaphore } from "../util/semaphore.ts";
 import { serverPolicy } from "./server_policy.ts";
 import type { InventoryOptions } from "./inventory_caches.ts";
+import { Membership } from "./membership.ts";
+import { dynamicOwnership, fixedOwnership, singleOwnership } from "./sharding.ts";
 
 export interface ServeOptions {
   kubeconfig?: string;
@@ -51,18 +53,27 @@ export interface ServeOptions {
    * targets from them (controller/inventory_caches.ts, inventory_sync.ts).
    */
   inventories?: InventoryOptions;
+  /** `--ui-addr`: serve the dashboard (ui/) on this address; unset: no dashboard. */
+  uiAddr?: string;
+  /**
+   * `--sharding`: off (the leader, or the only replica, judges every target), dynamic (the live replicas share
+   * them by their Leases), fixed (`shard` of `shards`). Not off needs leaderElect (one replica rolls up).
+   */
+  sharding?: "off" | "dynamic" | "fixed";
+  shard?: number;
+  shards?: number;
 }
 
 const SA_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 
 /** Splits `host:port` (`:8080` ⇒ all interfaces). */
-export function parseAddr(addr: string): { hostname: string; port: number } {
+export function parseAddr(addr: string, flag = "--health-addr"): { hostname: string; port: number } {
   const i = addr.lastIndexOf(":");
-  if (i < 0) throw new Error(`--health-addr ${addr}: expected host:port or :port`);
+  if (i < 0) throw new Error(`${flag} ${addr}: expected host:port or :port`);
   let hostname = addr.slice(0, i) || "0.0.0.0";
   if (hostname.startsWith("[") && hostname.endsWith("]")) hostname = hostname.slice(1, -1);
   const port = Number(addr.slice(i + 1));
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--health-addr ${addr}: bad port`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${flag} ${addr}: bad port`);
   return { hostname, port };
 }
 
@@ -92,9 +103,9 @@ function watchedNamespace(opts: ServeOptions, kc: KubeConfig): string {
 }
 
 /**
- * `serve`'s steps: dependencies, controller, leader election, health server; then run until stopped and shut
- * down in order. Over 60 lines because it is the one place where the process is wired, top to bottom; each
- * step is a call (stopOnSignals, leaderElector, startHealthServer, the Controller).
+ * `serve`'s steps: dependencies, controller, leader election, health server, dashboard; then run until stopped
+ * and shut down in order. Over 60 lines because it is the one place where the process is wired, top to bottom;
+ * each step is a call (stopOnSignals, leaderElector, startHealthServer, startUiServer, the Controller).
  */
 export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promise<void> {
   const clock: Clock = systemClock;
@@ -109,7 +120,8 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
   });
   const mode = opts.mode ?? "watch";
   const metrics = controllerMetrics();
-  const global = new Semaphore(Math.max(16, opts.concurrency * 4));
+  // the target reconciles (4 per unit of concurrency, controller.ts) each make a request or two at once
+  const global = new Semaphore(Math.max(32, opts.concurrency * 8));
   const kube = new ClusterClient(kc, {
     target: "control-plane",
     timeoutMs: opts.requestTimeout,
@@ -120,7 +132,13 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
   const lifetime = stopOnSignals(log, signal);
 
   let elector: LeaderElector | undefined;
+  let membership: Membership | undefined;
   const canWrite = () => !opts.leaderElect || (elector?.isLeader() ?? false);
+  const ownership = opts.sharding === "dynamic"
+    ? dynamicOwnership(identity, () => membership?.members() ?? [])
+    : opts.sharding === "fixed"
+    ? fixedOwnership(identity, opts.shard ?? 0, opts.shards ?? 1)
+    : singleOwnership(identity, canWrite);
   const controller = new Controller({ kube, clock, log, metrics, events, global }, {
     namespace,
     allNamespaces: opts.allNamespaces === true,
@@ -129,12 +147,29 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
     allowExecAuth: opts.allowExecAuth,
     mode,
     canWrite,
+    ownership,
+    identity,
     serverPolicy: policy,
     ...(opts.secretSelector ? { secretSelector: opts.secretSelector } : {}),
     ...(opts.inventories ? { inventories: opts.inventories } : {}),
   });
   if (opts.leaderElect) {
     elector = leaderElector(opts, { kube, namespace, identity, clock, log }, () => controller.enqueueAll());
+  }
+  if (opts.sharding === "dynamic") {
+    membership = new Membership({
+      kube,
+      namespace,
+      group: opts.leaseName ?? "ksit-controller",
+      identity,
+      leaseDurationMs: opts.leaseDuration ?? 15_000,
+      clock,
+      log,
+      onChange: (members) => {
+        metrics.replicas.set({}, members.length);
+        controller.enqueueAll(); // each replica takes up or lets go of its share
+      },
+    });
   }
   const health = startHealthServer(opts.healthAddr, lifetime.signal, {
     clock,
@@ -143,6 +178,14 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
     synced: () => controller.listedOnce(),
     leader: canWrite,
   });
+  const ui = opts.uiAddr
+    ? await startUiServer(opts.uiAddr, lifetime.signal, {
+      controller,
+      kube,
+      scope: { namespace, allNamespaces: opts.allNamespaces === true },
+      log,
+    })
+    : undefined;
 
   log.info("starting", {
     namespace: opts.allNamespaces ? "*" : namespace,
@@ -151,6 +194,7 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
     identity,
     server: kube.server,
     leaderElect: opts.leaderElect,
+    sharding: ownership.mode,
     concurrency: opts.concurrency,
     requestTimeoutMs: opts.requestTimeout,
     allowExecAuth: opts.allowExecAuth,
@@ -160,12 +204,14 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
   });
   controller.start();
   const leaderLoop = elector ? elector.run(lifetime.signal) : Promise.resolve();
+  const membershipLoop = membership ? membership.run(lifetime.signal) : Promise.resolve();
 
   await lifetime.stopped;
   log.info("shutting down");
   await controller.stop();
-  await leaderLoop;
+  await Promise.all([leaderLoop, membershipLoop]);
   await health.stop();
+  await ui?.stop();
   lifetime.release();
   log.info("stopped");
 }
@@ -205,7 +251,7 @@ function stopOnSignals(log: Logger, signal?: AbortSignal) {
 function leaderElector(
   opts: ServeOptions,
   d: { kube: ClusterClient; namespace: string; identity: string; clock: Clock; log: Logger },
-  onStartedLeading: () => void,
+  onLeadershipChange: () => void,
 ): LeaderElector {
   const leaseDurationMs = opts.leaseDuration ?? 15_000;
   return new LeaderElector({
@@ -214,8 +260,9 @@ function leaderElector(
     leaseDurationMs,
     renewDeadlineMs: Math.round(leaseDurationMs * 2 / 3),
     retryPeriodMs: Math.max(200, Math.round(leaseDurationMs * 2 / 15)),
-    onStartedLeading,
-    onStoppedLeading: () => {},
+    onStartedLeading: onLeadershipChange,
+    // without sharding the leader judges every target: a replica that stops leading lets them go
+    onStoppedLeading: onLeadershipChange,
   });
 }
 
@@ -244,6 +291,49 @@ function startHealthServer(
   return {
     async stop() {
       clearInterval(ticker);
+      await server.finished;
+    },
+  };
+}
+
+/**
+ * The dashboard (ui/) on `--ui-addr`, fed by the controller's informers and verdicts (controller/ui_source.ts).
+ * A loopback bind (reached through kubectl port-forward) accepts only loopback Host headers. ui/ and Hono are
+ * imported only when the flag is given.
+ */
+async function startUiServer(
+  addr: string,
+  signal: AbortSignal,
+  s: {
+    controller: Controller;
+    kube: ClusterClient;
+    scope: { namespace: string; allNamespaces: boolean };
+    log: Logger;
+  },
+) {
+  const [{ Fleet }, { createUiApp, loopbackHosts }, { controllerSource }] = await Promise.all([
+    import("../ui/fleet.ts"),
+    import("../ui/app.ts"),
+    import("./ui_source.ts"),
+  ]);
+  const fleet = new Fleet(controllerSource(s.controller, s.kube, s.scope)).start();
+  const { hostname, port } = parseAddr(addr, "--ui-addr");
+  const loopback = hostname === "127.0.0.1" || hostname === "localhost" || hostname === "::1";
+  let app: ReturnType<typeof createUiApp> | undefined;
+  const server = Deno.serve({
+    hostname,
+    port,
+    signal,
+    onListen: (a) => {
+      app = createUiApp(fleet, loopback ? { allowHost: loopbackHosts() } : {});
+      s.log.info("dashboard listening", { addr: `${a.hostname}:${a.port}`, path: "/ui/" });
+    },
+  }, (req, info) => app ? app.fetch(req, info) : new Response("starting\n", { status: 503 }));
+  // the dashboard's open event streams end at once, so the server can shut down
+  signal.addEventListener("abort", () => fleet.stop(), { once: true });
+  return {
+    async stop() {
+      fleet.stop(); // also when the signal was aborted before the listener above was added
       await server.finished;
     },
   };

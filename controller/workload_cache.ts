@@ -48,6 +48,11 @@ export interface CacheRead {
 export class WorkloadCache {
   readonly users = new Set<string>();
   readonly createdAt: number;
+  /**
+   * Counts every change of content or informer state: a verdict judged at one version holds as long as the
+   * version stays (controller/observer.ts reuses it instead of judging the same objects again).
+   */
+  version = 0;
   private readonly deployments: Informer<V1Deployment>;
   private readonly statefulSets: Informer<V1StatefulSet>;
   private slices: Informer<V1EndpointSlice> | undefined;
@@ -91,8 +96,14 @@ export class WorkloadCache {
       path,
       list,
       project,
-      onChange: () => this.notify(this, "change"),
-      onState: () => this.notify(this, "state"),
+      onChange: () => {
+        this.version++;
+        this.notify(this, "change");
+      },
+      onState: () => {
+        this.version++;
+        this.notify(this, "state");
+      },
       log: this.log,
       clock: this.clock,
     });
@@ -151,12 +162,18 @@ export class WorkloadCache {
    * that deadline; else the `snapshot`. `recheckInMs`: when a disconnection would turn into trouble.
    */
   read(now: number, timeoutMs: number): CacheRead {
+    const state = this.state(now, timeoutMs);
+    return state.trouble || state.listing ? state : { ...state, snapshot: this.snapshot() };
+  }
+
+  /** `read` without the snapshot (which copies the lists): trouble, listing, or neither (usable). */
+  state(now: number, timeoutMs: number): Omit<CacheRead, "snapshot"> {
     const recheckInMs = this.troubleIn(now, timeoutMs);
     const trouble = this.trouble(now, timeoutMs);
     const at = recheckInMs === undefined ? {} : { recheckInMs };
     if (trouble) return { trouble, ...at };
     if (!this.synced) return { listing: true, ...at };
-    return { snapshot: this.snapshot(), ...at };
+    return at;
   }
 
   private trouble(now: number, timeoutMs: number): CacheTrouble | undefined {
@@ -191,7 +208,8 @@ export class WorkloadCache {
     return this.informers.some((i) => i.lastError !== undefined && !i.established);
   }
 
-  private snapshot(): Snapshot {
+  /** The cached objects now (projections: checks/projection.ts). */
+  snapshot(): Snapshot {
     return {
       namespace: this.namespace,
       deployments: [...this.deployments.list()],

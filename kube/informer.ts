@@ -144,8 +144,9 @@ export class Informer<T extends ObjectLike> {
     this.opts.onState?.();
   }
 
-  list(): readonly T[] {
-    return this.lw.list() as readonly ObjectLike[] as readonly T[];
+  /** The cached objects (of one namespace, when given). */
+  list(namespace?: string): readonly T[] {
+    return this.lw.list(namespace) as readonly ObjectLike[] as readonly T[];
   }
 
   get(name: string, namespace?: string): T | undefined {

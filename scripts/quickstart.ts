@@ -137,13 +137,13 @@ async function installTools(c: TestCluster) {
   );
 }
 
-async function startServe(h: Harness, cp: TestCluster): Promise<string> {
+async function startServe(h: Harness, cp: TestCluster): Promise<{ healthUrl: string; uiUrl?: string }> {
   const statePath = `${dir}/serve.json`;
   try {
     const s = JSON.parse(await Deno.readTextFile(statePath));
     if (pidAlive(s.pid)) {
       step(`serve is already running (pid ${s.pid})`);
-      return s.healthUrl;
+      return s;
     }
   } catch { /* not started yet */ }
   step("starting `kubectl-ksit serve` with a token of the chart's ServiceAccount (its Role only)");
@@ -152,6 +152,8 @@ async function startServe(h: Harness, cp: TestCluster): Promise<string> {
   await Deno.writeTextFile(kubeconfig, cp.kubeconfigFor({ token }, { namespace: NS }), { mode: 0o600 });
   const port = freePort();
   const healthUrl = `http://127.0.0.1:${port}`;
+  const uiPort = freePort();
+  const uiUrl = `http://127.0.0.1:${uiPort}/ui/`;
   const proc = h.proc("serve", Deno.execPath(), [
     "run",
     "-A",
@@ -163,16 +165,18 @@ async function startServe(h: Harness, cp: TestCluster): Promise<string> {
     NS,
     "--health-addr",
     `127.0.0.1:${port}`,
+    "--ui-addr",
+    `127.0.0.1:${uiPort}`,
   ], `${dir}/serve.log`);
   await proc.start();
-  await Deno.writeTextFile(statePath, JSON.stringify({ pid: proc.pid, healthUrl }));
+  await Deno.writeTextFile(statePath, JSON.stringify({ pid: proc.pid, healthUrl, uiUrl }));
   await eventually(async () => {
     if (!proc.running) throw new Error(`serve exited; see ${dir}/serve.log`);
     const res = await fetch(`${healthUrl}/readyz`, { signal: AbortSignal.timeout(2000) });
     await res.body?.cancel();
     return res.ok;
   }, { timeoutMs: 60_000, intervalMs: 250, what: "serve /readyz" });
-  return healthUrl;
+  return { healthUrl, uiUrl };
 }
 
 async function waitJudged(cp: TestCluster) {
@@ -260,7 +264,7 @@ async function up() {
   step("installing the kubectl-ksit plugin into the state directory");
   await run(Deno.execPath(), ["run", "-A", `${root}scripts/install.ts`, "--bin-dir", `${dir}/bin`]);
 
-  await startServe(h, cp);
+  const served = await startServe(h, cp);
   step("waiting until every Integration is judged");
   await waitJudged(cp);
 
@@ -293,6 +297,8 @@ async function up() {
   ${exportLine}
   kubectl ksit status -n ${NS}            # or: kubectl get integ -n ${NS} -o wide
   kubectl ksit describe argocd -n ${NS}
+  ${served.uiUrl ? `open ${served.uiUrl}      # the live dashboard (serve --ui-addr)` : ""}
+  kubectl ksit dashboard -n ${NS} --open  # the same page, served locally from your kubeconfig
 
 ${
     bold("Break a component")

@@ -71,15 +71,21 @@ Deno.test("k. leader election: only the leader writes; kill -9 the leader ⇒ th
       await waitPhase(cp, ns, "flux", "Running");
       const first = await eventually(async () => (await holder(ns)) || undefined, { what: "lease holder" });
       const [leader, follower] = first === "serve-a" ? [a, b] : [b, a];
-      // the follower computes (caches warm) but writes nothing
+      // without sharding the follower stands by: it judges no target, holds no workload watch, writes nothing
       await eventually(async () => (await follower.get("/metrics")).text.includes("ksit_leader 0"), {
         what: "follower",
       });
       const fm = (await follower.get("/metrics")).text;
       assert(!fm.includes("ksit_status_writes_total{"), `follower wrote status:\n${fm}`);
-      assertStringIncludes((await leader.get("/metrics")).text, "ksit_leader 1");
+      assert(
+        !/ksit_api_requests_total\{target="res-k\//.test(fm),
+        `follower contacted a workload cluster:\n${fm}`,
+      );
+      const lm = (await leader.get("/metrics")).text;
+      assertStringIncludes(lm, "ksit_leader 1");
+      assertStringIncludes(lm, "ksit_owned_targets 2");
       assertStringIncludes(
-        fm,
+        lm,
         'ksit_integration_phase{namespace="res-k",name="flux",type="flux",phase="Running"} 1',
       );
 

@@ -35,7 +35,26 @@ function canIResource(resource: string): string[] {
   return sub ? [res!, `--subresource=${sub}`] : [res!];
 }
 
-/** A stand-in ServiceMonitor CRD so the optional ServiceMonitor validates server-side. */
+/** Stand-in ServiceMonitor and PrometheusRule CRDs so the optional objects validate server-side. */
+function standInCrd(kind: string, plural: string) {
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: `${plural}.monitoring.coreos.com` },
+    spec: {
+      group: "monitoring.coreos.com",
+      scope: "Namespaced",
+      names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List` },
+      versions: [{
+        name: "v1",
+        served: true,
+        storage: true,
+        schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
+      }],
+    },
+  };
+}
+
 const serviceMonitorCrd = {
   apiVersion: "apiextensions.k8s.io/v1",
   kind: "CustomResourceDefinition",
@@ -75,6 +94,12 @@ const nonDefault = [
   "serve.allowedServers={10.0.0.0/8,*.clusters.example.com}",
   "--set",
   "secrets.labelSelector=ksit.io/kubeconfig=true",
+  "--set",
+  "prometheusRule.enabled=true",
+  "--set",
+  "grafana.dashboard.enabled=true",
+  "--set",
+  "ui.address=0.0.0.0",
 ];
 
 Deno.test("helm lint --strict passes, with default and non-default values", async () => {
@@ -100,7 +125,18 @@ Deno.test("helm template output is accepted by the API server (kubectl apply --d
     "servicemonitor crd",
   );
   await ok(
-    c.kubectl(["wait", "--for=condition=Established", "crd/servicemonitors.monitoring.coreos.com"]),
+    c.kubectl(["apply", "-f", "-"], {
+      stdin: JSON.stringify(standInCrd("PrometheusRule", "prometheusrules")),
+    }),
+    "prometheusrule crd",
+  );
+  await ok(
+    c.kubectl([
+      "wait",
+      "--for=condition=Established",
+      "crd/servicemonitors.monitoring.coreos.com",
+      "crd/prometheusrules.monitoring.coreos.com",
+    ]),
     "est",
   );
   for (const [ns, extra] of [["tpl-default", []], ["tpl-custom", nonDefault]] as const) {
@@ -125,16 +161,32 @@ Deno.test("helm template output is accepted by the API server (kubectl apply --d
       assert(ctr.args.includes("--allowed-servers=10.0.0.0/8,*.clusters.example.com"), ctr.args.join(" "));
       assert(ctr.args.includes("--secret-selector=ksit.io/kubeconfig=true"), ctr.args.join(" "));
       assert(kinds.includes("ClusterRole"), kinds.join(","));
-      // with --all-namespaces the Lease rights stay a Role in the release namespace, limited to its Lease
+      // several replicas share the targets: each its own Lease, named after its pod
+      assert(ctr.args.includes("--sharding=dynamic"), ctr.args.join(" "));
+      assert(ctr.args.includes("--identity=$(POD_NAME)"), ctr.args.join(" "));
+      // with --all-namespaces the Lease rights stay Roles in the release namespace: the leader's limited to
+      // its Lease, the replicas' own Leases (names follow pod names) in that namespace only
       const roles = docs.filter((d) => d.kind === "Role");
-      assertEquals(roles.map((r) => r.metadata.name), ["kc-leader-election"]);
-      assertEquals(roles[0].metadata.namespace, ns);
-      assertEquals(roles[0].rules.find((r: { resourceNames?: string[] }) => r.resourceNames)?.resourceNames, [
+      assertEquals(roles.map((r) => r.metadata.name).sort(), ["kc-leader-election", "kc-sharding"]);
+      for (const r of roles) assertEquals(r.metadata.namespace, ns);
+      const leader = roles.find((r) => r.metadata.name === "kc-leader-election");
+      assertEquals(leader.rules.find((r: { resourceNames?: string[] }) => r.resourceNames)?.resourceNames, [
         "kc-leader",
       ]);
       assert(kinds.includes("PodDisruptionBudget") && kinds.includes("ServiceMonitor"), kinds.join(","));
+      assert(kinds.includes("PrometheusRule") && kinds.includes("ConfigMap"), kinds.join(","));
+      const sm = docs.find((d) => d.kind === "ServiceMonitor");
+      assertEquals(sm.spec.endpoints[0].honorLabels, true, "KSIT's namespace label is kept");
+      // the dashboard on all interfaces: its port is declared
+      assert(ctr.args.includes("--ui-addr=0.0.0.0:8081"), ctr.args.join(" "));
+      assert(ctr.ports.some((p: { name: string }) => p.name === "ui"), JSON.stringify(ctr.ports));
     } else {
+      // the dashboard on the pod's loopback (kubectl port-forward only): no port declared
+      assert(ctr.args.includes("--ui-addr=127.0.0.1:8081"), ctr.args.join(" "));
+      assert(!ctr.ports.some((p: { name: string }) => p.name === "ui"), JSON.stringify(ctr.ports));
+      assert(!kinds.includes("PrometheusRule") && !kinds.includes("ConfigMap"), kinds.join(","));
       assert(!ctr.args.includes("--leader-elect"));
+      assert(!ctr.args.some((a: string) => a.startsWith("--sharding")), "one replica judges all");
       assert(ctr.args.includes(`--namespace=${ns}`));
       assert(kinds.includes("Role") && !kinds.includes("ClusterRole"), kinds.join(","));
       assert(!kinds.includes("PodDisruptionBudget"));
@@ -204,6 +256,7 @@ Deno.test("the chart's ServiceAccount has least privilege", async () => {
       ["patch", "integrationtargets.ksit.io/status"],
       ["create", "events"],
       ["patch", "events"],
+      ["list", "events"],
       ["create", "leases.coordination.k8s.io"],
       ["update", "leases.coordination.k8s.io#ksit-leader"],
       ["get", "leases.coordination.k8s.io#ksit-leader"],

@@ -41,6 +41,7 @@ Deno.test("in-cluster: the chart's container, the pod's ServiceAccount files, a 
   const h = harness();
   const cpc = h.cluster("cp");
   const port = freePort();
+  const uiPort = freePort();
   const helmEnv = {
     HOME: h.dir,
     HELM_CACHE_HOME: `${h.dir}/helm/cache`,
@@ -50,6 +51,8 @@ Deno.test("in-cluster: the chart's container, the pod's ServiceAccount files, a 
   const values = [
     "--set",
     `serve.healthPort=${port}`,
+    "--set",
+    `ui.port=${uiPort}`,
     "--set",
     "serve.allowedServers={127.0.0.1/32}",
     "--set",
@@ -190,6 +193,11 @@ Deno.test("in-cluster: the chart's container, the pod's ServiceAccount files, a 
       timeoutMs: 60_000,
     });
     assertEquals(await probe(container.livenessProbe.httpGet.path), 200);
+    // the chart's dashboard: on the pod's loopback (kubectl port-forward reaches it there)
+    assert(container.args.includes(`--ui-addr=127.0.0.1:${uiPort}`), container.args.join(" "));
+    const ui = await fetch(`http://127.0.0.1:${uiPort}/ui/api/view`, { signal: AbortSignal.timeout(5_000) });
+    assertEquals(ui.status, 200);
+    assertEquals((await ui.json()).source.kind, "serve");
     await waitPhase(cp, ns, "argo", "Running", 30_000);
     const logText = () => Deno.readTextFile(logPath);
     // in-cluster mode was detected: loopback denied by default, 127.0.0.1/32 allowed from the chart value

@@ -19,6 +19,63 @@ import { QUICKSTART_VALUES } from "../scripts/docs/reasons.ts";
 const root = new URL("../", import.meta.url).pathname;
 const readme = Deno.readTextFileSync(`${root}README.md`);
 
+/**
+ * The printed `kubectl ksit dashboard … --open`, which serves until Ctrl-C: run with `--port 0` (8090 may be
+ * taken here) and a stand-in `xdg-open` that records the URL; its page shows the fleet; SIGTERM ends it with 0.
+ */
+async function tryDashboard(cmd: string, env: Record<string, string>, dir: string) {
+  const opener = `${dir}/opener`;
+  await Deno.mkdir(opener, { recursive: true });
+  await Deno.writeTextFile(`${opener}/xdg-open`, `#!/bin/sh\necho "$1" > ${opener}/opened\n`, {
+    mode: 0o755,
+  });
+  const child = new Deno.Command("bash", {
+    args: ["-c", `exec ${cmd.replace(/\s+#.*$/, "")} --port 0`], // without the printed comment
+    cwd: dir,
+    env: { ...env, PATH: `${opener}:${env.PATH}` },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let out = "";
+  const read = (async () => {
+    for await (const c of child.stdout.pipeThrough(new TextDecoderStream())) out += c;
+  })();
+  const err = new Response(child.stderr).text();
+  try {
+    const url = await eventually(() => /KSIT dashboard: (http:\/\/\S+)/.exec(out)?.[1], {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      what: `${cmd}: its URL`,
+    });
+    const view = await (await fetch(`${url}api/view`)).json();
+    assertEquals(view.source.kind, "dashboard");
+    assertEquals(view.integrations.length, 4, JSON.stringify(view.integrations));
+    assertEquals(view.totals.clusters, 2);
+    const opened = await eventually(async () => {
+      try {
+        return (await Deno.readTextFile(`${opener}/opened`)).trim();
+      } catch {
+        return undefined;
+      }
+    }, { timeoutMs: 10_000, intervalMs: 100, what: `${cmd}: the browser opened` });
+    assertEquals(opened, url);
+  } finally {
+    try {
+      child.kill("SIGTERM");
+    } catch { /* gone */ }
+  }
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* gone */ }
+  }, 15_000);
+  const status = await child.status;
+  clearTimeout(timer);
+  await read;
+  assertEquals(status.code, 0, `${cmd}: ${out}${await err}`);
+}
+
 async function task(name: string, env: Record<string, string>) {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["task", name],
@@ -83,6 +140,17 @@ Deno.test("quickstart: all Integrations Running on live clusters; README's trans
       .exec(first.text)?.[1];
     assert(fixCmd, "the command that repairs it is printed");
     assertMatch(first.text, /argocd-repo-server\s+2\/2\s+2\s+2/); // kubectl get deployments: real status
+    // the printed dashboard URL (serve --ui-addr) answers with the fleet
+    const uiUrl = /^\s*open (http:\/\/127\.0\.0\.1:\d+\/ui\/)/m.exec(first.text)?.[1];
+    assert(uiUrl, "the dashboard URL is printed");
+    const view = await (await fetch(`${uiUrl}api/view`)).json();
+    assertEquals(view.integrations.map((i: { name: string }) => i.name), [
+      "argocd",
+      "flux",
+      "istio",
+      "prometheus",
+    ]);
+    assertEquals(view.totals.clusters, 2);
 
     // the user's shell: the printed export line, then README's commands as a new user types them
     const userEnv = {
@@ -146,6 +214,10 @@ Deno.test("quickstart: all Integrations Running on live clusters; README's trans
       .flatMap((l) => l.split(/\s+# or:\s+/));
     assert(tries.length >= 3, useIt);
     for (const cmd of tries) {
+      if (/^kubectl ksit dashboard\b/.test(cmd)) {
+        await tryDashboard(cmd, userEnv, dir);
+        continue;
+      }
       const r = await sh(cmd);
       assertEquals(r.code, 0, `${cmd}: ${r.text}`);
     }

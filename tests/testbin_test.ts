@@ -1,13 +1,13 @@
 /**
  * scripts/testbin.sh with KUBEBUILDER_ASSETS (setup-envtest users): the ready binaries are used, and only what
- * setup-envtest does not ship (helm, kube-controller-manager, kube-scheduler, kwok) is added.
+ * setup-envtest does not ship (helm, kube-controller-manager, kube-scheduler, kwok, promtool) is added.
  */
 import { assertEquals, assertStringIncludes } from "./support/assert.ts";
 import { testbin } from "./support/testbin.ts";
 
 const script = new URL("../scripts/testbin.sh", import.meta.url).pathname;
 const ENVTEST = ["kube-apiserver", "etcd", "kubectl"];
-const EXTRA = ["helm", "kube-controller-manager", "kube-scheduler", "kwok", "kwok-stages"];
+const EXTRA = ["helm", "kube-controller-manager", "kube-scheduler", "kwok", "kwok-stages", "promtool"];
 
 async function run(env: Record<string, string>) {
   const out = await new Deno.Command("bash", { args: [script], env, stdout: "piped", stderr: "piped" })
@@ -68,7 +68,7 @@ Deno.test("KUBEBUILDER_ASSETS lacking the live-cluster binaries and no Go: says 
       PATH: "/usr/bin:/bin",
     });
     assertEquals(r.code, 1, r.stderr);
-    assertStringIncludes(r.stderr, "lacks: helm k8s kwok");
+    assertStringIncludes(r.stderr, "lacks: helm k8s kwok promtool");
     assertStringIncludes(r.stderr, "Go is needed");
   });
 });

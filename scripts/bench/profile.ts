@@ -101,7 +101,11 @@ export class Inspector {
     this.chunks = [];
     await this.send("HeapProfiler.enable");
     await this.send("HeapProfiler.takeHeapSnapshot", { reportProgress: false }, 600_000);
-    const snap = JSON.parse(this.chunks.join("")) as {
+    const raw = this.chunks.join("");
+    // KSIT_BENCH_HEAPSNAPSHOT=path keeps the snapshot for Chrome DevTools (Memory tab → Load)
+    const keep = Deno.env.get("KSIT_BENCH_HEAPSNAPSHOT");
+    if (keep) await Deno.writeTextFile(keep, raw);
+    const snap = JSON.parse(raw) as {
       snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
       nodes: number[];
       strings: string[];

@@ -33,6 +33,15 @@ export const NOT_RUN: Record<string, string> = {
   "kubectl ksit target import --from argocd -n ksit-system --apply": INVENTORIES,
   "helm upgrade ksit deploy/helm/ksit -n ksit-system --reuse-values --set inventories.argocd.enabled=true --set inventories.argocd.sync=false":
     INVENTORIES,
+  "kubectl ksit dashboard -n ksit-system":
+    "a server that runs until Ctrl-C: tests/quickstart_test.ts runs the quickstart's printed `kubectl ksit dashboard` " +
+    "and reads its page; tests/dashboard_e2e_test.ts runs it on live clusters",
+  "kubectl ksit dashboard -A --port 0":
+    "a server that runs until Ctrl-C: tests/dashboard_e2e_test.ts runs `kubectl ksit dashboard -n … --port 0` on " +
+    "live clusters (-A: the same informers without a namespace)",
+  "kubectl -n ksit-system port-forward deploy/ksit 8081":
+    "needs a pod and a kubelet: the quickstart runs `serve` as a local process (tests/in_cluster_test.ts reads the " +
+    "chart's dashboard port of the in-pod serve)",
 };
 
 export interface Step {

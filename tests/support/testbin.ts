@@ -15,6 +15,8 @@ export interface Testbin {
   kwok: string;
   /** kwok's Stage CRD (`stages-crd.yaml`) and default stages, copied from the kwok module by testbin.sh. */
   kwokStages: string;
+  /** Prometheus' promtool (the chart's alert rules: tests/prometheus_rules_test.ts). */
+  promtool: string;
 }
 
 let cached: Promise<Testbin> | undefined;
@@ -51,6 +53,7 @@ async function resolve(): Promise<Testbin> {
     kubeScheduler: bin("kube-scheduler"),
     kwok: bin("kwok"),
     kwokStages: bin("kwok-stages"),
+    promtool: bin("promtool"),
   };
   for (const p of [tb.kubeApiserver, tb.etcd, tb.kubectl]) {
     if (!(await exists(p))) throw new Error(`test binary missing: ${p} (run scripts/testbin.sh)`);

@@ -40,6 +40,24 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- if or (gt (int .Values.replicaCount) 1) .Values.leaderElection.enabled -}}true{{- end -}}
 {{- end -}}
 
+{{- define "ksit.sharding" -}}
+{{- if and (gt (int .Values.replicaCount) 1) .Values.sharding.enabled -}}true{{- end -}}
+{{- end -}}
+
 {{- define "ksit.leaseName" -}}
 {{- default (printf "%s-leader" (include "ksit.fullname" .)) .Values.leaderElection.leaseName -}}
+{{- end -}}
+
+{{/* The dashboard's bind address (serve --ui-addr): IPv6 addresses in brackets. */}}
+{{- define "ksit.uiAddr" -}}
+{{- if contains ":" .Values.ui.address -}}[{{ .Values.ui.address }}]{{- else -}}{{ .Values.ui.address }}{{- end -}}:{{ .Values.ui.port }}
+{{- end -}}
+
+{{- define "ksit.uiLoopback" -}}
+{{- if has .Values.ui.address (list "127.0.0.1" "localhost" "::1") -}}true{{- end -}}
+{{- end -}}
+
+{{/* The scrape job of the controller's metrics (the ServiceMonitor's: the metrics Service's name). */}}
+{{- define "ksit.metricsJob" -}}
+{{- default (printf "%s-metrics" (include "ksit.fullname" .)) .Values.prometheusRule.job -}}
 {{- end -}}

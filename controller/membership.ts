@@ -1,0 +1,236 @@
+/**
+ * Who the live `serve` replicas are (issue 16, `--sharding=dynamic`): each replica holds a coordination.k8s.io
+ * Lease of its own, `<lease-name>-replica-<id>`, labelled `ksit.io/replica-of: <lease-name>`, renewed every
+ * third of the lease duration, and deleted when the replica stops. Every replica watches those Leases; one is
+ * live while its record (holder, renewTime, resourceVersion) changed within the lease duration on the
+ * watcher's own clock — client-go's leader-election rule, so clock skew between pods does not matter.
+ *
+ * A replica counts itself as a member only while its own last renew is younger than two thirds of the lease
+ * duration (the leader-election renew deadline): one that cannot renew stops judging before the others,
+ * who wait a full lease duration, take its targets over — never two judging one target for longer than the
+ * watch latency of a membership change.
+ *
+ * Why Leases (compared with Argo CD): Argo CD's application controller is a StatefulSet whose replicas learn
+ * their shard from the ordinal, with dynamic distribution through a heartbeat ConfigMap; KSIT's replicas are a
+ * Deployment, and a Lease per replica is the object Kubernetes has for exactly this (kube-apiserver identity
+ * Leases, node heartbeats): it needs no ordinal, and a replica's departure is seen from the API alone.
+ *
+ * RBAC (control plane, the Lease namespace; files/sharding-rbac.yaml): coordination.k8s.io leases get, list,
+ * watch, create, update, delete.
+ */
+import { CoordinationV1Api, type V1Lease, V1MicroTime } from "@kubernetes/client-node";
+import type { ClusterClient } from "../kube/client.ts";
+import { errorCode, errorMessage } from "../kube/errors.ts";
+import { Informer } from "../kube/informer.ts";
+import type { Clock } from "../util/clock.ts";
+import type { Logger } from "../util/log.ts";
+import { hash32 } from "./sharding.ts";
+
+export const REPLICA_OF_LABEL = "ksit.io/replica-of";
+
+export interface MembershipOptions {
+  kube: ClusterClient;
+  namespace: string;
+  /** The leader-election Lease name; replica Leases are named and labelled after it. */
+  group: string;
+  identity: string;
+  leaseDurationMs: number;
+  clock: Clock;
+  log: Logger;
+  /** The member list changed (sorted identities). */
+  onChange: (members: readonly string[]) => void;
+}
+
+/** A DNS-1123 Lease name for `identity` (pod names are; the default identity has an underscore). */
+export function replicaLeaseName(group: string, identity: string): string {
+  const clean = identity.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 180);
+  return `${group}-replica-${clean}-${hash32(identity).toString(36)}`;
+}
+
+interface Seen {
+  holder: string;
+  record: string;
+  observedAt: number;
+  durationMs: number;
+}
+
+export class Membership {
+  private readonly informer: Informer<V1Lease>;
+  private readonly seen = new Map<string, Seen>();
+  private readonly leaseName: string;
+  private lastRenew = -Infinity;
+  private own: V1Lease | undefined;
+  private current: readonly string[] = [];
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly o: MembershipOptions) {
+    this.leaseName = replicaLeaseName(o.group, o.identity);
+    const selector = `${REPLICA_OF_LABEL}=${o.group}`;
+    const api = o.kube.api(CoordinationV1Api);
+    this.informer = new Informer<V1Lease>({
+      name: `replica leases ${o.namespace}`,
+      client: o.kube,
+      path: `/apis/coordination.k8s.io/v1/namespaces/${o.namespace}/leases?labelSelector=${
+        encodeURIComponent(selector)
+      }`,
+      list: () => api.listNamespacedLease({ namespace: o.namespace, labelSelector: selector }),
+      onChange: () => this.recompute(),
+      onState: () => this.recompute(),
+      log: o.log,
+      clock: o.clock,
+      warnOnError: true,
+      maxBackoffMs: 5_000,
+    });
+  }
+
+  /** The live replicas (sorted), this one included while its Lease is fresh. */
+  members(): readonly string[] {
+    return this.current;
+  }
+
+  /** Renews the own Lease until `signal` aborts, then deletes it (the others take over at once). */
+  async run(signal: AbortSignal): Promise<void> {
+    this.informer.start();
+    const period = Math.max(200, Math.floor(this.o.leaseDurationMs / 3));
+    while (!signal.aborted) {
+      await this.renew();
+      this.recompute();
+      await sleep(period, signal);
+    }
+    clearTimeout(this.timer);
+    this.informer.stop();
+    await this.remove();
+    this.lastRenew = -Infinity;
+    this.recompute();
+  }
+
+  private get api() {
+    return this.o.kube.api(CoordinationV1Api);
+  }
+
+  private body(): V1Lease {
+    const now = this.o.clock.now();
+    return {
+      metadata: {
+        name: this.leaseName,
+        namespace: this.o.namespace,
+        labels: { [REPLICA_OF_LABEL]: this.o.group },
+        ...(this.own?.metadata?.resourceVersion
+          ? { resourceVersion: this.own.metadata.resourceVersion }
+          : {}),
+      },
+      spec: {
+        holderIdentity: this.o.identity,
+        leaseDurationSeconds: Math.max(1, Math.round(this.o.leaseDurationMs / 1000)),
+        renewTime: new V1MicroTime(now),
+        ...(this.own?.spec?.acquireTime ? { acquireTime: this.own.spec.acquireTime } : {
+          acquireTime: new V1MicroTime(now),
+        }),
+      },
+    };
+  }
+
+  /** Creates or updates the own Lease (RBAC: leases create, get, update). */
+  private async renew(): Promise<void> {
+    const { namespace } = this.o;
+    const name = this.leaseName;
+    try {
+      if (!this.own) {
+        this.own = await this.o.kube.call(
+          "create",
+          () => this.api.createNamespacedLease({ namespace, body: this.body() }),
+        )
+          .catch(async (e) => {
+            if (errorCode(e) !== 409) throw e;
+            return await this.o.kube.call("get", () => this.api.readNamespacedLease({ name, namespace }));
+          });
+        if (this.own.spec?.holderIdentity !== this.o.identity) {
+          this.own = await this.o.kube.call(
+            "update",
+            () => this.api.replaceNamespacedLease({ name, namespace, body: this.body() }),
+          );
+        }
+      } else {
+        this.own = await this.o.kube.call(
+          "update",
+          () => this.api.replaceNamespacedLease({ name, namespace, body: this.body() }),
+        );
+      }
+      this.lastRenew = this.o.clock.now();
+    } catch (e) {
+      // a conflict or a deleted Lease: read it again next time
+      if (errorCode(e) === 409 || errorCode(e) === 404) this.own = undefined;
+      this.o.log.warn("replica lease renew failed", {
+        lease: name,
+        error: errorMessage(e),
+        code: errorCode(e),
+      });
+    }
+  }
+
+  private async remove(): Promise<void> {
+    const { namespace } = this.o;
+    try {
+      await this.o.kube.call(
+        "delete",
+        () => this.api.deleteNamespacedLease({ name: this.leaseName, namespace }),
+      );
+      this.o.log.info("replica lease deleted", { lease: this.leaseName });
+    } catch (e) {
+      if (errorCode(e) !== 404) this.o.log.warn("replica lease delete failed", { error: errorMessage(e) });
+    }
+  }
+
+  /** Members from the watched Leases and the own renew; wakes again when the next one would expire. */
+  private recompute(): void {
+    const now = this.o.clock.now();
+    const live = new Set<string>();
+    let nextExpiry = Infinity;
+    const names = new Set<string>();
+    for (const lease of this.informer.list()) {
+      const name = lease.metadata?.name ?? "";
+      names.add(name);
+      const holder = lease.spec?.holderIdentity ?? "";
+      const record = `${holder}|${String(lease.spec?.renewTime ?? "")}|${lease.metadata?.resourceVersion}`;
+      const durationMs = (lease.spec?.leaseDurationSeconds ?? 15) * 1000;
+      const before = this.seen.get(name);
+      const seen = before?.record === record ? before : { holder, record, observedAt: now, durationMs };
+      this.seen.set(name, seen);
+      if (!holder || holder === this.o.identity) continue;
+      const expiry = seen.observedAt + seen.durationMs;
+      if (expiry > now) {
+        live.add(holder);
+        nextExpiry = Math.min(nextExpiry, expiry);
+      }
+    }
+    for (const name of this.seen.keys()) if (!names.has(name)) this.seen.delete(name);
+    const renewDeadline = this.lastRenew + (this.o.leaseDurationMs * 2) / 3;
+    if (renewDeadline > now) {
+      live.add(this.o.identity);
+      nextExpiry = Math.min(nextExpiry, renewDeadline);
+    }
+    const members = [...live].sort();
+    if (members.join("\n") !== this.current.join("\n")) {
+      this.o.log.info("replicas", { members, self: this.o.identity });
+      this.current = members;
+      this.o.onChange(members);
+    }
+    clearTimeout(this.timer);
+    if (Number.isFinite(nextExpiry)) {
+      this.timer = setTimeout(() => this.recompute(), Math.max(10, nextExpiry - now + 10));
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
