@@ -348,8 +348,10 @@ export const integrationTargetStatusSchema = {
       type: "array",
       items: targetResultSchema,
       description:
-        "The verdict of every Integration that selects this target; each Integration's status is " +
-        "rolled up from these.",
+        "With sharding (serve --sharding=dynamic|fixed): the verdict of every Integration that selects this " +
+        "target, written by the replica that judges it; the leader rolls each Integration's status up from " +
+        "these. Components are listed only for results that are not Running. Without sharding the one " +
+        "judging replica keeps them in memory.",
     },
   },
 } as const;

@@ -113,7 +113,9 @@ function jsonBytes(value: unknown): number {
  * server refuses the write), so this runs before every write.
  */
 export function boundStatus(status: IntegrationStatus, maxBytes: number): IntegrationStatus {
-  if (jsonBytes(status) <= maxBytes) return status;
+  // a UTF-8 byte is at most 3 per UTF-16 unit: most statuses are decided without encoding them
+  const chars = JSON.stringify(status).length;
+  if (chars * 3 <= maxBytes || (chars <= maxBytes && jsonBytes(status) <= maxBytes)) return status;
   const clusters = status.clusters ?? [];
   const base = { ...status, clusters: [], clustersOmitted: clusters.length };
   let budget = maxBytes - jsonBytes(base);

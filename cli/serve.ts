@@ -135,7 +135,12 @@ export const defineServe: CommandDefinition = (parent, { run }) => {
       "leader-election lease duration (default: the controller's)",
       durationFlag,
     )
-    .option("--concurrency <n>", "reconciles of each kind at once", positiveInt, 4)
+    .option(
+      "--concurrency <n>",
+      "Integration roll-ups at once; 4× as many IntegrationTarget reconciles, 8× (at least 32) requests to workload clusters",
+      positiveInt,
+      4,
+    )
     .addOption(
       new Option("--request-timeout <duration>", "deadline of each API call").argParser(durationFlag)
         .default(10_000, "10s"),

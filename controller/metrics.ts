@@ -32,12 +32,23 @@ interface Metric {
 
 abstract class Base<N extends string> implements Metric {
   protected values = new Map<string, { labels: string[]; value: number }>();
+  /** Series keys by the values of `indexLabels` (removeMatching by them touches only those series). */
+  private readonly index = new Map<string, Set<string>>();
   constructor(
     readonly name: string,
     readonly help: string,
     readonly labelNames: readonly N[],
     private readonly type: string,
+    /** Labels every hot removeMatching names: it is a lookup, not a scan of every series. */
+    private readonly indexLabels: readonly N[] = [],
   ) {}
+
+  private indexKey(labels: Partial<Record<N, string>>): string | undefined {
+    if (this.indexLabels.length === 0 || this.indexLabels.some((n) => labels[n] === undefined)) {
+      return undefined;
+    }
+    return labelKey(this.indexLabels, labels as Labels);
+  }
 
   protected slot(labels: Record<N, string>) {
     const key = labelKey(this.labelNames, labels);
@@ -45,6 +56,12 @@ abstract class Base<N extends string> implements Metric {
     if (!s) {
       s = { labels: this.labelNames.map((n) => labels[n] ?? ""), value: 0 };
       this.values.set(key, s);
+      const ik = this.indexKey(labels);
+      if (ik !== undefined) {
+        let keys = this.index.get(ik);
+        if (!keys) this.index.set(ik, keys = new Set());
+        keys.add(key);
+      }
     }
     return s;
   }
@@ -55,9 +72,22 @@ abstract class Base<N extends string> implements Metric {
 
   /** Removes every series whose labels include all of `match`. */
   removeMatching(match: Partial<Record<N, string>>): void {
-    for (const [key, s] of this.values) {
-      const ok = Object.entries(match).every(([k, v]) => s.labels[this.labelNames.indexOf(k as N)] === v);
-      if (ok) this.values.delete(key);
+    const entries = Object.entries(match) as [N, string][];
+    const matches = (s: { labels: string[] }) =>
+      entries.every(([k, v]) => s.labels[this.labelNames.indexOf(k)] === v);
+    const ik = this.indexKey(match);
+    const candidates = ik === undefined ? [...this.values.keys()] : [...(this.index.get(ik) ?? [])];
+    for (const key of candidates) {
+      const s = this.values.get(key);
+      if (!s || !matches(s)) continue;
+      this.values.delete(key);
+      const own = this.indexKey(
+        Object.fromEntries(this.labelNames.map((n, i) => [n, s.labels[i]])) as Partial<Record<N, string>>,
+      );
+      if (own === undefined) continue;
+      const keys = this.index.get(own);
+      keys?.delete(key);
+      if (keys?.size === 0) this.index.delete(own);
     }
   }
 
@@ -80,8 +110,8 @@ export class Counter<N extends string = never> extends Base<N> {
 }
 
 export class Gauge<N extends string = never> extends Base<N> {
-  constructor(name: string, help: string, labelNames: readonly N[] = []) {
-    super(name, help, labelNames, "gauge");
+  constructor(name: string, help: string, labelNames: readonly N[] = [], indexLabels: readonly N[] = []) {
+    super(name, help, labelNames, "gauge", indexLabels);
   }
   set(labels: Record<N, string>, value: number): void {
     this.slot(labels).value = value;
@@ -159,6 +189,7 @@ export function controllerMetrics() {
         "ksit_integration_phase",
         "1 for the current phase of each Integration, 0 for the other phases.",
         ["namespace", "name", "type", "phase"] as const,
+        ["namespace", "name"] as const,
       ),
     ),
     targetReachable: registry.register(
@@ -166,6 +197,7 @@ export function controllerMetrics() {
         "ksit_target_reachable",
         "1 when the IntegrationTarget's cluster answered (Ready=True), else 0.",
         ["namespace", "name", "cluster", "reason"] as const,
+        ["namespace", "name"] as const,
       ),
     ),
     componentHealthy: registry.register(
@@ -173,6 +205,7 @@ export function controllerMetrics() {
         "ksit_component_healthy",
         "1 when the component is Healthy on the cluster, else 0.",
         ["namespace", "integration", "type", "cluster", "component", "status"] as const,
+        ["namespace", "cluster"] as const,
       ),
     ),
     checkDuration: registry.register(

@@ -37,3 +37,41 @@ Deno.test("metrics: removeMatching drops an object's series", () => {
   );
   assertEquals(m.integrationPhase.get({ namespace: "n", name: "b", type: "argocd", phase: "Running" }), 1);
 });
+
+Deno.test("metrics: removeMatching through the index and by a scan drop the same series, and re-adding works", () => {
+  const m = controllerMetrics();
+  const g = m.componentHealthy;
+  const set = (cluster: string, integration: string, component: string) =>
+    g.set({ namespace: "n", integration, type: "argocd", cluster, component, status: "Healthy" }, 1);
+  for (const c of ["c1", "c2"]) for (const i of ["a", "b"]) for (const k of ["x", "y"]) set(c, i, k);
+  g.removeMatching({ namespace: "n", integration: "a", cluster: "c1" }); // indexed (namespace, cluster)
+  g.removeMatching({ integration: "b", component: "y" }); // a scan
+  const left = g.render().split("\n").filter((l) => l.startsWith("ksit_component_healthy{")).map((l) =>
+    l.replace(/.*integration="(\w)".*cluster="(\w+)",component="(\w)".*/, "$2/$1/$3")
+  ).sort();
+  assertEquals(left, ["c1/b/x", "c2/a/x", "c2/a/y", "c2/b/x"]);
+  set("c1", "a", "x");
+  g.removeMatching({ namespace: "n", cluster: "c1" });
+  assertEquals(
+    g.get({
+      namespace: "n",
+      integration: "a",
+      type: "argocd",
+      cluster: "c1",
+      component: "x",
+      status: "Healthy",
+    }),
+    undefined,
+  );
+  assertEquals(
+    g.get({
+      namespace: "n",
+      integration: "a",
+      type: "argocd",
+      cluster: "c2",
+      component: "x",
+      status: "Healthy",
+    }),
+    1,
+  );
+});

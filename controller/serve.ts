@@ -7,7 +7,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { tuneTransport } from "../kube/transport.ts";
 import { createApp } from "./app.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
-import { Controller } from "./controller.ts";
+import { Controller, TARGET_WORKERS_PER_CONCURRENCY } from "./controller.ts";
 import { kubeEventRecorder } from "./events.ts";
 import { ClusterClient } from "../kube/client.ts";
 import { LeaderElector } from "./leader.ts";
@@ -122,11 +122,15 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
   const metrics = controllerMetrics();
   // the target reconciles (4 per unit of concurrency, controller.ts) each make a request or two at once
   const global = new Semaphore(Math.max(32, opts.concurrency * 8));
+  // the control plane gets its own bound, as wide as the target workers: every judged target writes its status
+  // there, and a bound of a workload cluster's (4) made a fleet-wide change wait on 4 writes at a time
+  const cpSlots = Math.max(16, opts.concurrency * TARGET_WORKERS_PER_CONCURRENCY + 4);
   const kube = new ClusterClient(kc, {
     target: "control-plane",
     timeoutMs: opts.requestTimeout,
     countRequest: (verb, code) => metrics.apiRequests.inc({ target: "control-plane", verb, code }),
-    global,
+    global: new Semaphore(cpSlots),
+    perCluster: cpSlots,
   });
   const events = kubeEventRecorder(kube, clock, log, identity);
   const lifetime = stopOnSignals(log, signal);

@@ -12,8 +12,22 @@ export function canonicalJson(value: unknown): string {
   });
 }
 
+/**
+ * Canonical JSON of statuses as cached (an informer's objects are never changed in place, and one is compared
+ * with every new status computed for it: large Integration statuses are serialised once, not per roll-up).
+ */
+const cachedCanonical = new WeakMap<object, string>();
+
+function canonicalOf(v: unknown): string {
+  if (!v || typeof v !== "object") return canonicalJson(v ?? {});
+  let s = cachedCanonical.get(v);
+  if (s === undefined) cachedCanonical.set(v, s = canonicalJson(v));
+  return s;
+}
+
+/** `a` (a status as cached) and `b` (one computed now) hold the same values, whatever the order of keys. */
 export function sameStatus(a: unknown, b: unknown): boolean {
-  return canonicalJson(a ?? {}) === canonicalJson(b ?? {});
+  return canonicalOf(a) === canonicalJson(b ?? {});
 }
 
 /** metav1.Time: RFC 3339 with second precision. */

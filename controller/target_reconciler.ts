@@ -64,13 +64,13 @@ export interface TargetReconcilerDeps {
   /** Poll mode: a target's Integrations are judged again only when their healthCheckInterval is due. */
   polling: boolean;
   /**
-   * The results of a target changed: the roll-up of the Integrations that select it runs now, from
+   * The results of a target for these Integrations (names) changed: their roll-ups run now, from
    * `resultsOf` (not after the status write comes back through the informer).
    */
-  resultsChanged: (targetKey: string) => void;
+  resultsChanged: (targetKey: string, integrations: ReadonlySet<string>) => void;
 }
 
-/** A status of at most this many bytes: results beyond it lose their components (healthy ones first). */
+/** A status of at most this many bytes: results beyond it lose their components. */
 const RESULTS_BUDGET = 256 * 1024;
 
 /** What this replica judged of one (Integration, target) pair last. */
@@ -84,14 +84,14 @@ interface Judged {
 export class TargetReconciler {
   /** Per target: the (Integration, target) pairs judged, by observer user `integration@target`. */
   private readonly judged = new Map<string, Map<string, Judged>>();
+  /** Per target: the results of `judged` by Integration name (the roll-up reads them for every target). */
+  private readonly results = new Map<string, ReadonlyMap<string, TargetResult>>();
 
   constructor(private readonly d: TargetReconcilerDeps) {}
 
   /** The results this replica judged for `targetKey` last (undefined: it does not judge the target). */
   resultsOf(targetKey: string): ReadonlyMap<string, TargetResult> | undefined {
-    const pairs = this.judged.get(targetKey);
-    if (!pairs) return undefined;
-    return new Map([...pairs.values()].map((j) => [j.result.integration, j.result]));
+    return this.results.get(targetKey);
   }
 
   /** When to reconcile again (ms); `gone`: the target no longer exists. */
@@ -137,10 +137,13 @@ export class TargetReconciler {
     }
     const judged = await this.judge(t, conn);
     const now = rfc3339(this.d.clock.now());
+    // results go on the status only where another replica rolls them up (sharding): with one judging replica
+    // they reach the roll-up in memory, and writing them would put a write per target on every change of a
+    // shared cluster in front of the Integrations' own status writes
     const status = {
       ...targetStatus(t, state, now),
       judgedBy: this.d.identity,
-      results: boundResults(judged.results),
+      ...(this.d.ownership.mode === "single" ? {} : { results: statusResults(judged.results) }),
     };
     const w = await this.d.status.write("integrationtargets", t, status);
     const next = Math.min(requeue, judged.requeueMs);
@@ -217,14 +220,19 @@ export class TargetReconciler {
     await Promise.all(pending);
     for (const user of before.keys()) if (!after.has(user)) this.releasePair(user, t);
     this.judged.set(targetKey, after);
+    this.results.set(targetKey, new Map([...after.values()].map((j) => [j.result.integration, j.result])));
     this.d.metrics.ownedTargets.set({}, this.judged.size);
-    let changed = before.size !== after.size;
+    // the Integrations whose result on this target changed (or went): their roll-ups run
+    const changed = new Set<string>();
+    for (const user of before.keys()) if (!after.has(user)) changed.add(before.get(user)!.result.integration);
     for (const [user, j] of after) {
       const was = before.get(user)?.result;
-      if (was !== j.result) changed ||= !was || JSON.stringify(was) !== JSON.stringify(j.result);
+      if (was !== j.result && (!was || JSON.stringify(was) !== JSON.stringify(j.result))) {
+        changed.add(j.result.integration);
+      }
       if (!was || componentKey(was) !== componentKey(j.result)) this.setComponentMetrics(t, j.result);
     }
-    if (changed) this.d.resultsChanged(targetKey);
+    if (changed.size) this.d.resultsChanged(targetKey, changed);
     const results = [...after.values()].map((j) => j.result)
       .sort((a, b) => (a.integration < b.integration ? -1 : a.integration > b.integration ? 1 : 0));
     return { results, requeueMs: Number.isFinite(requeueMs) ? Math.max(200, requeueMs) : 60_000 };
@@ -290,6 +298,7 @@ export class TargetReconciler {
     const targetKey = keyString(key);
     const pairs = this.judged.get(targetKey);
     this.judged.delete(targetKey);
+    this.results.delete(targetKey);
     this.d.metrics.ownedTargets.set({}, this.judged.size);
     for (const user of pairs?.keys() ?? []) this.d.observer.release(user);
     const conn = this.d.connections.get(targetKey);
@@ -319,13 +328,22 @@ function resultOf(integ: Integration, v: ClusterStatus): TargetResult {
   };
 }
 
-/** Results within RESULTS_BUDGET: components of Running results go first, then all components. */
-export function boundResults(results: TargetResult[]): TargetResult[] {
-  const size = (rs: TargetResult[]) => JSON.stringify(rs).length;
-  if (size(results) <= RESULTS_BUDGET) return results;
-  const lean = results.map((r) => (r.phase === "Running" ? { ...r, components: undefined } : r));
-  if (size(lean) <= RESULTS_BUDGET) return lean;
-  return results.map((r) => ({ ...r, components: undefined }));
+/**
+ * The results as the target's status keeps them: a Running result is its phase, reason and message (the roll-up
+ * lists components only where something is wrong, checks/rollup.ts, and `kubectl ksit check` shows them all);
+ * every component of the others, within RESULTS_BUDGET (beyond it, no components at all). A status written on
+ * every change of a cluster's health must stay small: the control plane stores and sends each write to every
+ * watcher, N times per fleet-wide change.
+ */
+export function statusResults(results: TargetResult[]): TargetResult[] {
+  const lean = results.map((r) => (r.phase === "Running" ? withoutComponents(r) : r));
+  if (JSON.stringify(lean).length <= RESULTS_BUDGET) return lean;
+  return results.map(withoutComponents);
+}
+
+function withoutComponents(r: TargetResult): TargetResult {
+  const { components: _omitted, ...rest } = r;
+  return rest;
 }
 
 function stateKey(ready: boolean, reason: TargetReason, message: string, gen: number): string {

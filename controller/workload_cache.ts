@@ -232,8 +232,9 @@ export class WorkloadCache {
 /** The caches of all workload clusters, keyed by target, connection generation and namespace. */
 export class CachePool {
   private readonly caches = new Map<string, WorkloadCache>();
-  /** Caches per target. */
-  private readonly perTarget = new Map<string, number>();
+  /** Cache keys per target, and per user: a release or a drop looks at those, not at every cache of the fleet. */
+  private readonly byTarget = new Map<string, Set<string>>();
+  private readonly byUser = new Map<string, Set<string>>();
 
   constructor(
     private readonly log: Logger,
@@ -247,12 +248,8 @@ export class CachePool {
   private forget(key: string, c: WorkloadCache): void {
     c.stop();
     this.caches.delete(key);
-    const left = (this.perTarget.get(c.targetKey) ?? 1) - 1;
-    if (left > 0) this.perTarget.set(c.targetKey, left);
-    else {
-      this.perTarget.delete(c.targetKey);
-      this.onTargetIdle(c.targetKey);
-    }
+    for (const user of c.users) unindex(this.byUser, user, key);
+    if (unindex(this.byTarget, c.targetKey, key)) this.onTargetIdle(c.targetKey);
   }
 
   static keyOf(targetKey: string, gen: number, namespace: string): string {
@@ -273,19 +270,23 @@ export class CachePool {
     if (!c) {
       c = new WorkloadCache(key, targetKey, namespace, client, this.log, this.clock, this.notify);
       this.caches.set(key, c);
-      this.perTarget.set(targetKey, (this.perTarget.get(targetKey) ?? 0) + 1);
+      index(this.byTarget, targetKey, key);
       this.log.debug("workload cache started", { cache: key });
     }
     if (needs.endpoints) c.ensureEndpoints();
     if (needs.daemonSets) c.ensureDaemonSets();
     c.users.add(user);
+    index(this.byUser, user, key);
     return c;
   }
 
   /** Releases every cache `user` holds except those in `keep`; stops caches nobody uses any more. */
   releaseExcept(user: string, keep: ReadonlySet<string> = new Set()): void {
-    for (const [key, c] of this.caches) {
-      if (keep.has(key) || !c.users.has(user)) continue;
+    for (const key of [...(this.byUser.get(user) ?? [])]) {
+      const c = this.caches.get(key);
+      if (keep.has(key)) continue;
+      unindex(this.byUser, user, key);
+      if (!c) continue;
       c.users.delete(user);
       if (c.users.size === 0) {
         this.forget(key, c);
@@ -297,8 +298,9 @@ export class CachePool {
   /** Stops and forgets the caches of `targetKey` whose connection generation is not `keepGen`. */
   dropStale(targetKey: string, keepGen: number): void {
     const keep = CachePool.keyOf(targetKey, keepGen, "");
-    for (const [key, c] of this.caches) {
-      if (c.targetKey !== targetKey || key.startsWith(keep)) continue;
+    for (const key of [...(this.byTarget.get(targetKey) ?? [])]) {
+      const c = this.caches.get(key);
+      if (!c || key.startsWith(keep)) continue;
       this.forget(key, c);
       this.log.debug("workload cache dropped", { cache: key });
     }
@@ -306,7 +308,7 @@ export class CachePool {
 
   /** Caches of one target (any generation). */
   ofTarget(targetKey: string): WorkloadCache[] {
-    return [...this.caches.values()].filter((c) => c.targetKey === targetKey);
+    return [...(this.byTarget.get(targetKey) ?? [])].map((k) => this.caches.get(k)!).filter(Boolean);
   }
 
   get size(): number {
@@ -316,6 +318,22 @@ export class CachePool {
   stopAll(): void {
     for (const c of this.caches.values()) c.stop();
     this.caches.clear();
-    this.perTarget.clear();
+    this.byTarget.clear();
+    this.byUser.clear();
   }
+}
+
+function index(m: Map<string, Set<string>>, k: string, v: string): void {
+  let set = m.get(k);
+  if (!set) m.set(k, set = new Set());
+  set.add(v);
+}
+
+/** Removes `v` from `k`'s set; true when that emptied it. */
+function unindex(m: Map<string, Set<string>>, k: string, v: string): boolean {
+  const set = m.get(k);
+  if (!set?.delete(v)) return false;
+  if (set.size > 0) return false;
+  m.delete(k);
+  return true;
 }

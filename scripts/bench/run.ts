@@ -376,7 +376,15 @@ export async function runBench(o: BenchOptions): Promise<RunResult> {
       }
       const profile = async () => {
         try {
-          return await inspector?.stop(20);
+          const p = await inspector?.stop(20);
+          if (p) {
+            log(
+              `N=${o.n} ${mode}: CPU profile ${p.seconds}s: ${
+                p.top.map(([f, s]) => `${s}% ${f}`).join("; ")
+              }`,
+            );
+          }
+          return p;
         } catch (e) {
           result.notes.push(`${mode}: CPU profile failed: ${(e as Error).message}`);
           return undefined;
