@@ -3,7 +3,7 @@
  * no trailing blanks), ANSI colour that is applied after padding (so widths are right), kubectl's human ages,
  * and `-o json|yaml` documents. Pure: everything returns strings.
  */
-import { stringify } from "yaml";
+import { loadedYaml } from "./yaml_lazy.ts";
 
 export type Output = "table" | "wide" | "json" | "yaml";
 export const OUTPUTS: readonly Output[] = ["table", "wide", "json", "yaml"];
@@ -154,9 +154,11 @@ export function cleanObject<T>(obj: T): T {
   return o as T;
 }
 
-/** `-o json` / `-o yaml` of a document. */
+/** `-o json` / `-o yaml` of a document (for yaml, `loadYaml()` must have resolved: main.ts does it). */
 export function document(doc: unknown, format: "json" | "yaml"): string {
-  return format === "json" ? JSON.stringify(doc, null, 2) + "\n" : stringify(doc, { lineWidth: 0 });
+  return format === "json"
+    ? JSON.stringify(doc, null, 2) + "\n"
+    : loadedYaml().stringify(doc, { lineWidth: 0 });
 }
 
 /** A kubectl-style `v1 List` of objects. */

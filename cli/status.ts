@@ -3,9 +3,8 @@
  * `--type` / `--cluster`; `--watch` redraws on every change (cli/status_watch.ts); `--exit-code` exits 3
  * when anything is not Running. RBAC: list (and watch) integrations.ksit.io.
  *
- * The start-up path: nothing this file imports loads commander (main.ts reads a plain `status` line with
- * `statusCommandLine`, cli/flags.ts; the options come from `ctx.option`), so `kubectl ksit status` starts
- * without it.
+ * The start-up path: this file and what it imports load neither commander nor the yaml package (main.ts
+ * reads a plain `status` line with `statusCommandLine`; cli/flags.ts), so `kubectl ksit status` starts fast.
  */
 import type { CommandDefinition } from "./command.ts";
 import type { Integration } from "../api/types.ts";
