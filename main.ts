@@ -1,12 +1,16 @@
 /**
  * `kubectl-ksit`: the kubectl plugin (and the controller, via `serve`). Runs the command the arguments name
  * (the command tree: cli/program.ts; each command beside its handler in cli/) and exits with its code.
- * @kubernetes/client-node, Hono and the controller are imported only by the commands that use them, so
- * start-up stays lean.
+ *
+ * Start-up: a plain `status` line (the command users run most, often in loops and prompts) is read without
+ * commander (cli/flags.ts) and runs on a module graph without commander, the yaml package (cli/yaml_lazy.ts)
+ * or @kubernetes/client-node; anything else loads the command tree. @kubernetes/client-node, Hono and the
+ * controller are imported only by the commands that use them.
  */
-import { EXIT } from "./cli/errors.ts";
+import { EXIT, reportCliError } from "./cli/errors.ts";
 import { type Io, processIo } from "./cli/io.ts";
-import { buildProgram, reportError } from "./cli/program.ts";
+import { status, statusCommandLine } from "./cli/status.ts";
+import { loadYaml } from "./cli/yaml_lazy.ts";
 
 let quietRejections = false;
 
@@ -21,6 +25,16 @@ export async function main(args: string[], io: Io = processIo()): Promise<number
       if (debug) io.err(`(background) ${e.reason instanceof Error ? e.reason.stack : String(e.reason)}\n`);
     });
   }
+  const plainStatus = statusCommandLine(args);
+  if (plainStatus) {
+    try {
+      if (plainStatus.globals.output === "yaml") await loadYaml();
+      return await status(plainStatus.globals, plainStatus.opts, io);
+    } catch (e) {
+      return reportCliError(e, io, debug);
+    }
+  }
+  const [{ buildProgram, reportError }] = await Promise.all([import("./cli/program.ts"), loadYaml()]);
   if (args[0] === "__complete" || args[0] === "__completeNoDesc") {
     const { complete } = await import("./cli/complete.ts");
     return await complete(args.slice(1), io, () => buildProgram(io, async () => {}));

@@ -6,44 +6,48 @@
  */
 import { type CommandUnknownOpts, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { parseDuration } from "../api/duration.ts";
-import { TOOL_TYPES } from "../api/schema.ts";
-import type { ToolType } from "../api/types.ts";
-import type { GlobalOptions, Io } from "./io.ts";
+import { FlagError, type FlagSpec, TYPE_FLAG, VIEW_FLAG } from "./flags.ts";
+import type { Io } from "./io.ts";
+
+export { globalsOf } from "./flags.ts";
 
 export interface CommandContext {
   io: Io;
   /** Receives each subcommand's result (its exit code). */
   run: (p: Promise<number>) => Promise<void>;
+  /** A commander Option from a flag declaration (`optionOf`), for command files that must not import commander. */
+  option: (spec: FlagSpec) => Option;
 }
 
 /** Declares one subcommand (flags, help, action) on `parent`. */
 export type CommandDefinition = (parent: CommandUnknownOpts, ctx: CommandContext) => void;
 
-/** The global flags (`--kubeconfig`, `--context`, `-n`, `-A`, `-o`, `--debug`) of a parsed command. */
-export function globalsOf(cmd: { optsWithGlobals(): unknown }): GlobalOptions {
-  return cmd.optsWithGlobals() as GlobalOptions;
-}
-
-function typesFlag(value: string, previous: ToolType[] = []): ToolType[] {
-  const out = [...previous];
-  for (const t of value.split(",").map((s) => s.trim()).filter(Boolean)) {
-    if (!(TOOL_TYPES as readonly string[]).includes(t)) {
-      throw new InvalidArgumentError(`"${t}" is not a tool type (${TOOL_TYPES.join(", ")})`);
-    }
-    out.push(t as ToolType);
+/** A commander Option from a flag declaration (cli/flags.ts); a FlagError becomes commander's invalid argument. */
+export function optionOf(spec: FlagSpec): Option {
+  const option = new Option(spec.flags, spec.help);
+  if (spec.choices) option.choices(spec.choices);
+  if (spec.default !== undefined) option.default(spec.default);
+  const parse = spec.parse;
+  if (parse) {
+    option.argParser((value: string, previous: unknown) => {
+      try {
+        return parse(value, previous);
+      } catch (e) {
+        throw e instanceof FlagError ? new InvalidArgumentError(e.message) : e;
+      }
+    });
   }
-  return out;
+  return option;
 }
 
 /** `--type argocd,flux` (repeatable). */
-export function typeOption(help: string) {
-  return new Option("--type <types>", help).argParser(typesFlag);
+export function typeOption(help: string): Option {
+  return optionOf({ ...TYPE_FLAG, help });
 }
 
 /** `--view auto|list|matrix`. */
-export function viewOption() {
-  return new Option("--view <view>", "list or matrix (auto: matrix when it fits the terminal)")
-    .choices(["auto", "list", "matrix"] as const).default("auto" as const);
+export function viewOption(): Option {
+  return optionOf(VIEW_FLAG);
 }
 
 /** A Go duration flag (`10s`, `1m30s`, `8760h`), parsed to milliseconds. */

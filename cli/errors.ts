@@ -4,6 +4,7 @@
  */
 
 import { errorCode, isNetworkError } from "../kube/errors.ts";
+import type { Io } from "./io.ts";
 
 /** Exit codes of `kubectl ksit` (also printed in `kubectl ksit --help`). */
 export const EXIT = {
@@ -132,4 +133,22 @@ export function toCliError(e: unknown, what: string): CliError {
 
 export function firstLine(s: string): string {
   return s.split("\n").find((l) => l.trim() !== "")?.trim() ?? s;
+}
+
+/** Prints a command's error as one line (stack traces with `--debug`), and returns its exit code. */
+export function reportCliError(e: unknown, io: Io, debug: boolean): number {
+  const err = e instanceof Error ? e : new Error(String(e));
+  const code = e instanceof CliError ? e.exitCode : EXIT.Error;
+  io.err(`error: ${err.message}\n`);
+  if (e instanceof CliError && e.reason === "Usage") io.err("(run with --help for usage)\n");
+  if (debug) {
+    let cur: unknown = err;
+    for (let depth = 0; cur instanceof Error && depth < 5; depth++) {
+      io.err(`${depth ? "caused by: " : ""}${cur.stack ?? cur.message}\n`);
+      cur = cur.cause;
+    }
+  } else if (!(e instanceof CliError)) {
+    io.err("(run with --debug for details)\n");
+  }
+  return code;
 }

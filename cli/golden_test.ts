@@ -17,6 +17,9 @@ import type { Output } from "./render.ts";
 import { memoryIo } from "./io.ts";
 import { statusText } from "./status_view.ts";
 import { renderStatus } from "./status_render.ts";
+import { loadYaml } from "./yaml_lazy.ts";
+
+await loadYaml(); // -o yaml (main.ts loads it before running a command)
 
 const dir = new URL("../tests/golden/", import.meta.url);
 const update = Deno.env.get("UPDATE_GOLDEN") === "1";

@@ -3,10 +3,12 @@
  * `--kubeconfig` (one file, must exist), else `$KUBECONFIG` (a path list, merged: the first file that defines
  * a name wins, and the first `current-context` wins), else `~/.kube/config`. Relative file references are
  * resolved against the file that holds them, so a resolved context stands on its own (kube/kubeconfig.ts
- * kubeConfigForContext turns it into a client-node KubeConfig).
+ * kubeConfigForContext turns it into a client-node KubeConfig). Kubeconfigs written the usual way are read
+ * without the yaml package (cli/kubeconfig_yaml.ts); any other is parsed with it.
  */
-import { parse } from "yaml";
 import { CliError } from "./errors.ts";
+import { readKubeconfigYaml } from "./kubeconfig_yaml.ts";
+import { loadYaml } from "./yaml_lazy.ts";
 
 export interface NamedCluster {
   server: string;
@@ -95,16 +97,11 @@ export class Kubeconfig {
   /** @param files the files that were read, for messages */
   constructor(readonly files: string[]) {}
 
-  /** Adds one file's content; entries already present (from earlier files) win, like kubectl's merge. */
-  addFile(text: string, path: string): void {
-    let doc: unknown;
-    try {
-      doc = parse(text);
-    } catch (e) {
-      // the parser's message may quote credential bytes: keep only the position
-      const pos = (e as { linePos?: { line: number }[] }).linePos?.[0]?.line;
-      throw new CliError("NoKubeconfig", `kubeconfig ${path}: not valid YAML${pos ? ` (line ${pos})` : ""}`);
-    }
+  /**
+   * Adds one file's content (parsed by `parseKubeconfigText`); entries already present (from earlier files)
+   * win, like kubectl's merge.
+   */
+  addDocument(doc: unknown, path: string): void {
     if (doc === null || doc === undefined) return; // empty file: kubectl accepts it
     if (typeof doc !== "object" || Array.isArray(doc)) {
       throw new CliError("NoKubeconfig", `kubeconfig ${path}: not a kubeconfig (expected a mapping)`);
@@ -185,6 +182,20 @@ export class Kubeconfig {
   }
 }
 
+/** A kubeconfig file's text as data: what the yaml package's `parse` gives, or a CliError. */
+export async function parseKubeconfigText(text: string, path: string): Promise<unknown> {
+  const simple = readKubeconfigYaml(text);
+  if (simple !== undefined) return simple;
+  const { parse } = await loadYaml();
+  try {
+    return parse(text);
+  } catch (e) {
+    // the parser's message may quote credential bytes: keep only the position
+    const pos = (e as { linePos?: { line: number }[] }).linePos?.[0]?.line;
+    throw new CliError("NoKubeconfig", `kubeconfig ${path}: not valid YAML${pos ? ` (line ${pos})` : ""}`);
+  }
+}
+
 /** Paths kubectl would read, in order. */
 export function kubeconfigPaths(src: KubeconfigSource): { paths: string[]; explicit: boolean } {
   const env = src.env ?? ((n: string) => Deno.env.get(n));
@@ -216,7 +227,7 @@ export async function loadKubeconfig(src: KubeconfigSource): Promise<Kubeconfig>
       continue; // KUBECONFIG entries that do not exist are skipped, like kubectl
     }
     read.push(p);
-    kc.addFile(text, p);
+    kc.addDocument(await parseKubeconfigText(text, p), p);
   }
   if (read.length === 0) {
     const looked = paths.length ? ` (looked at ${paths.join(", ")})` : "";

@@ -3,15 +3,15 @@
  * commands, each declared beside its handler in its own file of cli/ (flags, help, action); and how an error
  * becomes one line on stderr and an exit code (cli/errors.ts).
  */
-import { Command, CommanderError, type CommandUnknownOpts, Option } from "@commander-js/extra-typings";
+import { Command, CommanderError, type CommandUnknownOpts } from "@commander-js/extra-typings";
 import { defineCheck } from "./check.ts";
-import type { CommandContext, CommandDefinition } from "./command.ts";
+import { type CommandContext, type CommandDefinition, optionOf } from "./command.ts";
 import { defineCompletion } from "./completion.ts";
 import { defineDashboard } from "./dashboard.ts";
 import { defineDescribe } from "./describe.ts";
-import { CliError, EXIT, exitCodeTable } from "./errors.ts";
+import { EXIT, exitCodeTable, reportCliError } from "./errors.ts";
+import { GLOBAL_FLAGS } from "./flags.ts";
 import type { Io } from "./io.ts";
-import { OUTPUTS } from "./render.ts";
 import { defineServe } from "./serve.ts";
 import { defineStatus } from "./status.ts";
 import { defineTargetAdd } from "./target_add.ts";
@@ -43,25 +43,16 @@ const LAST_COMMANDS: CommandDefinition[] = [defineServe, defineDashboard, define
 export function buildProgram(io: Io, run: CommandContext["run"]): CommandUnknownOpts {
   const program = new Command()
     .name("kubectl ksit")
-    .description("Is Argo CD, Flux, Prometheus and Istio healthy on all my clusters? (KSIT)")
-    .option("--kubeconfig <path>", "path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config)")
-    .option(
-      "--context <name>",
-      "kubeconfig context (check: a comma-separated list; target add: the workload cluster)",
-    )
-    .option("-n, --namespace <namespace>", "namespace of the KSIT objects")
-    .option("-A, --all-namespaces", "all namespaces")
-    .addOption(
-      new Option("-o, --output <format>", "output format").choices(OUTPUTS).default("table" as const),
-    )
-    .option("--debug", "print stack traces and API details on errors")
+    .description("Is Argo CD, Flux, Prometheus and Istio healthy on all my clusters? (KSIT)");
+  for (const flag of GLOBAL_FLAGS) program.addOption(optionOf(flag));
+  program
     .configureHelp({ showGlobalOptions: true })
     .showSuggestionAfterError()
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .addHelpText("after", EPILOG);
-  const ctx = { io, run };
+  const ctx: CommandContext = { io, run, option: optionOf };
   for (const define of COMMANDS) define(program, ctx);
   const target = program.command("target").description("manage IntegrationTargets (workload clusters)");
   for (const define of TARGET_COMMANDS) define(target, ctx);
@@ -76,18 +67,5 @@ export function reportError(e: unknown, io: Io, debug: boolean): number {
     if (e.code === "commander.helpDisplayed" || e.code === "commander.version") return EXIT.Ok;
     return EXIT.Usage;
   }
-  const err = e instanceof Error ? e : new Error(String(e));
-  const code = e instanceof CliError ? e.exitCode : EXIT.Error;
-  io.err(`error: ${err.message}\n`);
-  if (e instanceof CliError && e.reason === "Usage") io.err("(run with --help for usage)\n");
-  if (debug) {
-    let cur: unknown = err;
-    for (let depth = 0; cur instanceof Error && depth < 5; depth++) {
-      io.err(`${depth ? "caused by: " : ""}${cur.stack ?? cur.message}\n`);
-      cur = cur.cause;
-    }
-  } else if (!(e instanceof CliError)) {
-    io.err("(run with --debug for details)\n");
-  }
-  return code;
+  return reportCliError(e, io, debug);
 }

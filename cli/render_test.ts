@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../tests/support/assert.ts";
-import { age, humanDuration, paint, table, truncate, visibleLength } from "./render.ts";
+import { age, humanDuration, paint, sortByKey, table, truncate, visibleLength } from "./render.ts";
 import { parseDuration } from "../api/duration.ts";
 import { colorEnabled } from "./io.ts";
 
@@ -59,4 +59,20 @@ Deno.test("Go durations for flags", () => {
   assertEquals(parseDuration("10"), undefined);
   assertEquals(parseDuration("10x"), undefined);
   assertEquals(parseDuration(""), undefined);
+});
+
+Deno.test("sortByKey: the order of localeCompare, with or without the collator", () => {
+  // random Kubernetes-like keys, and keys the collator orders differently from code points
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const alphabet = "abcxyz019-./";
+  const keys = Array.from(
+    { length: 400 },
+    () =>
+      Array.from({ length: 1 + Math.floor(next() * 6) }, () => alphabet[Math.floor(next() * 12)]).join(""),
+  );
+  const byCollator = (list: string[]) => [...list].sort((a, b) => a.localeCompare(b));
+  assertEquals(sortByKey(keys, (k) => k), byCollator(keys), navigator.language);
+  const mixed = [...keys.slice(0, 20), "B", "a_b", "Ä", "ns/Name"];
+  assertEquals(sortByKey(mixed, (k) => k), byCollator(mixed));
 });

@@ -11,6 +11,7 @@ import {
   maxLineWidthOf,
   type Output,
   type RenderOptions,
+  sortByKey,
   statusCell,
   table,
 } from "./render.ts";
@@ -53,7 +54,7 @@ function sortKey(i: Integration): string {
 }
 
 export function sortIntegrations(items: Integration[]): Integration[] {
-  return [...items].sort((a, b) => sortKey(a).localeCompare(sortKey(b)));
+  return sortByKey(items, sortKey);
 }
 
 export function renderStatusList(items: Integration[], o: StatusRenderOptions): string {

@@ -4,7 +4,9 @@
  *
  * It bundles main.ts with code splitting (`deno bundle --code-splitting`) into <root>/lib/kubectl-ksit/ (or
  * copies the single-file bundle given with --bundle, e.g. dist/kubectl-ksit.js from `deno task bundle`), and
- * writes a launcher <bin>/kubectl-ksit that runs it with this Deno (`deno run -A --no-config`). Where: --bin-dir DIR; else --root DIR (DIR/bin); else $DENO_INSTALL_ROOT/bin;
+ * writes a launcher <bin>/kubectl-ksit that runs it with this Deno (`deno run -A --no-config`, and
+ * `--unstable-lazy-dynamic-imports`: without it, every start reads and hashes all lazily imported chunks,
+ * 7.5 MB of them @kubernetes/client-node). Where: --bin-dir DIR; else --root DIR (DIR/bin); else $DENO_INSTALL_ROOT/bin;
  * else ~/.local/bin. A self-contained binary without Deno: `deno task compile`.
  */
 
@@ -39,6 +41,27 @@ function fail(msg: string): never {
 }
 
 const repo = new URL("../", import.meta.url);
+
+/**
+ * esbuild puts its CommonJS helpers in a chunk of their own, whose first statement loads Deno's Node
+ * compatibility layer (`node:module`, ~25 ms), and the entry imports that chunk for its side effects
+ * although it uses none of its exports (every chunk that does imports it itself). Drop that import from the
+ * entry, so a command without CommonJS packages (a plain `status`) starts without the Node layer.
+ */
+async function dropNodeHelperImport(libDir: string) {
+  const entry = `${libDir}/main.js`;
+  const text = await Deno.readTextFile(entry);
+  let out = text;
+  for (const m of text.matchAll(/^import "\.\/(chunk-[\w-]+\.js)";\n/gm)) {
+    const chunk = await Deno.readTextFile(`${libDir}/${m[1]}`);
+    const imports = [...chunk.matchAll(/^import .* from "([^"]+)";$/gm)].map((i) => i[1]);
+    const exported = /^export \{([^}]*)\};?\s*$/m.exec(chunk)?.[1]?.split(",").map((e) => e.trim()) ?? [];
+    const helpersOnly = imports.length === 1 && imports[0] === "node:module" && exported.length > 0 &&
+      exported.every((e) => e.startsWith("__"));
+    if (helpersOnly) out = out.replace(m[0], "");
+  }
+  if (out !== text) await Deno.writeTextFile(entry, out);
+}
 const abs = (p: string) => (p.startsWith("/") || /^[A-Za-z]:[\\/]/.test(p) ? p : `${Deno.cwd()}/${p}`);
 const windows = Deno.build.os === "windows";
 
@@ -73,10 +96,11 @@ if (args.bundle) {
     stderr: "inherit",
   }).output();
   if (!out.success) fail("deno bundle failed");
+  await dropNodeHelperImport(libDir);
 }
 
 const deno = Deno.execPath();
-const runArgs = "run -A --no-config --no-lock --quiet";
+const runArgs = "run -A --no-config --no-lock --quiet --unstable-lazy-dynamic-imports";
 if (windows) {
   await Deno.writeTextFile(`${binDir}/kubectl-ksit.cmd`, `@"${deno}" ${runArgs} "${bundlePath}" %*\r\n`);
 } else {

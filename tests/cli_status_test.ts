@@ -151,6 +151,43 @@ Deno.test("kubectl ksit status through kubectl plugin discovery (deno task insta
   assertEquals(ok.code, 0, ok.stderr);
   assert(!ok.stdout.includes("flux-prod"));
 
+  // the same bundle's other paths: -o yaml loads the yaml package on demand, describe the command tree
+  const yaml = await h.run(
+    h.bin.kubectl,
+    ["ksit", "status", "--kubeconfig", kubeconfig, "-n", "plugin", "-o", "yaml"],
+    undefined,
+    env,
+  );
+  assertEquals(yaml.code, 0, yaml.stderr);
+  assertMatch(yaml.stdout, /^kind: List$/m);
+  const described = await h.run(
+    h.bin.kubectl,
+    ["ksit", "describe", "flux-prod", "--kubeconfig", kubeconfig, "-n", "plugin"],
+    undefined,
+    env,
+  );
+  assertEquals(described.code, 0, described.stderr);
+  assertMatch(described.stdout, /^Name:\s+flux-prod$/m);
+
+  // a plain `status` starts on chunks that import nothing but each other: no Node layer, no commander, no
+  // yaml, no client-node (start-up: docs/cli-startup.md)
+  const lib = `${installDir}/lib/kubectl-ksit`;
+  const seen = new Set<string>();
+  const outside: string[] = [];
+  const walk = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (
+      const m of Deno.readTextFileSync(`${lib}/${file}`).matchAll(/^import (?:[^"]*? from )?"([^"]+)";/gm)
+    ) {
+      if (m[1]!.startsWith("./")) walk(m[1]!.slice(2));
+      else outside.push(`${file}: ${m[1]}`);
+    }
+  };
+  walk("main.js");
+  assertEquals(outside, []);
+  assert(seen.size > 3, [...seen].join(" "));
+
   // kubectl ksit <TAB>: kubectl runs kubectl_complete-ksit, which asks kubectl-ksit __complete
   const comp = await h.run(h.bin.kubectl, ["__complete", "ksit", ""], undefined, env);
   assertEquals(comp.code, 0, comp.stderr);
