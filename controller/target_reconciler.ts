@@ -216,7 +216,7 @@ export class TargetReconciler {
     await Promise.all(pending);
     for (const user of before.keys()) if (!after.has(user)) this.releasePair(user, t);
     this.judged.set(targetKey, after);
-    this.d.metrics.ownedTargets.set({}, this.judged.size);
+    this.d.metrics.ownedTargets.set({ replica: this.d.identity }, this.judged.size);
     let changed = before.size !== after.size;
     for (const [user, j] of after) {
       const was = before.get(user)?.result;
@@ -289,7 +289,7 @@ export class TargetReconciler {
     const targetKey = keyString(key);
     const pairs = this.judged.get(targetKey);
     this.judged.delete(targetKey);
-    this.d.metrics.ownedTargets.set({}, this.judged.size);
+    this.d.metrics.ownedTargets.set({ replica: this.d.identity }, this.judged.size);
     for (const user of pairs?.keys() ?? []) this.d.observer.release(user);
     const conn = this.d.connections.get(targetKey);
     if (conn) this.d.log.debug("target released", { target: targetKey });
