@@ -1,7 +1,7 @@
 /**
- * Golden files of `status`, `describe` and `check` in table, wide, json and yaml (plus the matrix views and a
- * coloured rendering), from the tool fixtures judged by checks/ at a fixed clock. Regenerate with
- * `deno task golden:update` (UPDATE_GOLDEN=1) and review the diff.
+ * Golden files of `status`, `describe`, `check` and `target list` in table, wide, json and yaml (plus the
+ * matrix views and a coloured rendering), from the tool fixtures judged by checks/ at a fixed clock.
+ * Regenerate with `deno task golden:update` (UPDATE_GOLDEN=1) and review the diff.
  */
 import { assertEquals } from "../tests/support/assert.ts";
 import {
@@ -17,6 +17,7 @@ import type { Output } from "./render.ts";
 import { memoryIo } from "./io.ts";
 import { statusText } from "./status_view.ts";
 import { renderStatus } from "./status_render.ts";
+import { renderTargets } from "./target_list.ts";
 
 const dir = new URL("../tests/golden/", import.meta.url);
 const update = Deno.env.get("UPDATE_GOLDEN") === "1";
@@ -104,5 +105,19 @@ Deno.test("golden: check in every output format, and the matrix", async () => {
   await golden(
     "check.matrix.txt",
     renderCheck(results, { output: "table", view: "matrix", color: false, now: NOW }),
+  );
+});
+
+Deno.test("golden: target list in every output format, and -A", async () => {
+  const targets = goldenTargets();
+  for (const output of outputs) {
+    await golden(
+      `targets.${output}.${ext(output)}`,
+      renderTargets(targets, { output, allNamespaces: false, color: false, now: NOW }),
+    );
+  }
+  await golden(
+    "targets.all-namespaces.txt",
+    renderTargets(targets, { output: "table", allNamespaces: true, color: false, now: NOW }),
   );
 });

@@ -1,6 +1,7 @@
 /**
  * `kubectl ksit target list`: the IntegrationTargets (workload clusters) of a namespace (default ksit-system)
- * or all (`-A`). RBAC: list integrationtargets.ksit.io.
+ * or all (`-A`); `-o wide` adds the serve replica that judges each (`status.judgedBy`), its labels, Secret and
+ * message. RBAC: list integrationtargets.ksit.io.
  */
 import { type CommandDefinition, globalsOf } from "./command.ts";
 import type { IntegrationTarget } from "../api/types.ts";
@@ -35,7 +36,7 @@ export function renderTargets(
     "VERSION",
     "REASON",
     "AGE",
-    ...(wide ? ["LABELS", "SECRET", "MESSAGE"] : []),
+    ...(wide ? ["JUDGED BY", "LABELS", "SECRET", "MESSAGE"] : []),
   ];
   const rows = sorted.map((t): Cell[] => {
     const ready = t.status?.conditions?.find((c) => c.type === "Ready");
@@ -51,6 +52,7 @@ export function renderTargets(
       age(t.metadata.creationTimestamp, o.now),
       ...(wide
         ? [
+          t.status?.judgedBy || "<none>",
           Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(",") || "<none>",
           `${ref?.name ?? `${t.spec.clusterName}-kubeconfig`}/${ref?.key ?? "kubeconfig"}`,
           ready?.message ?? "",
