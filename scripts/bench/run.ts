@@ -280,16 +280,12 @@ export async function runBench(o: BenchOptions): Promise<RunResult> {
 
     const integrations = new Watcher(cpApi, `/apis/ksit.io/v1alpha1/namespaces/${NS}/integrations`);
 
-    // ------------------------------------------------------------------ one mode
-    const runMode = async (mode: "watch" | "poll"): Promise<ModeResult> => {
-      const r: ModeResult = {
-        mode,
-        detectMs: [],
-        detectAllMs: [],
-        detectTimeouts: 0,
-        detectAllTimeouts: 0,
-      };
-      // fresh Integrations (no status): judged time starts from nothing
+    /**
+     * Fresh Integrations (no status), and IntegrationTargets without the status an earlier serve wrote: judged
+     * time starts from nothing (a target's status holds its results per Integration name and generation, which a
+     * recreated Integration of the same name would take for its own).
+     */
+    const freshState = async () => {
       for (const t of TOOLS) {
         await cpApi.request(
           "DELETE",
@@ -301,6 +297,15 @@ export async function runBench(o: BenchOptions): Promise<RunResult> {
         );
       }
       await integrations.until((m) => m.size === 0, 30_000);
+      const targetsPath = `/apis/ksit.io/v1alpha1/namespaces/${NS}/integrationtargets`;
+      const list = await cpApi.request<{ items: WatchedObject[] }>("GET", targetsPath);
+      const withStatus = list.items.filter((t) => t.status !== undefined).map((t) => t.metadata.name);
+      await parallel(withStatus, 24, async (name) => {
+        const after = await cpApi.request<WatchedObject>("PATCH", `${targetsPath}/${name}/status`, {
+          status: null,
+        }, { contentType: "application/merge-patch+json" });
+        if (after.status !== undefined) throw new Error(`${name}: status not cleared`);
+      });
       for (const t of TOOLS) {
         await cpApi.request("POST", `/apis/ksit.io/v1alpha1/namespaces/${NS}/integrations`, {
           apiVersion: "ksit.io/v1alpha1",
@@ -314,6 +319,18 @@ export async function runBench(o: BenchOptions): Promise<RunResult> {
         });
       }
       await integrations.until((m) => m.size === TOOLS.length, 30_000);
+    };
+
+    // ------------------------------------------------------------------ one mode
+    const runMode = async (mode: "watch" | "poll"): Promise<ModeResult> => {
+      const r: ModeResult = {
+        mode,
+        detectMs: [],
+        detectAllMs: [],
+        detectTimeouts: 0,
+        detectAllTimeouts: 0,
+      };
+      await freshState();
 
       const judged = (m: Map<string, WatchedObject>) =>
         TOOLS.every((t) => {
