@@ -73,7 +73,13 @@ export async function parallel<T>(items: T[], limit: number, fn: (item: T, i: nu
 }
 
 export interface WatchedObject {
-  metadata: { name: string; resourceVersion?: string; generation?: number; uid?: string };
+  metadata: {
+    name: string;
+    resourceVersion?: string;
+    generation?: number;
+    uid?: string;
+    labels?: Record<string, string>;
+  };
   // deno-lint-ignore no-explicit-any
   status?: any;
   // deno-lint-ignore no-explicit-any
@@ -97,6 +103,7 @@ export class Watcher {
   private stopped = false;
   private abort = new AbortController();
   private waiters = new Set<Waiter>();
+  private listeners = new Set<(o: WatchedObject, type: string, at: number) => void>();
   private loop: Promise<void> | undefined;
 
   constructor(private readonly api: Api, private readonly path: string) {}
@@ -121,7 +128,9 @@ export class Watcher {
     while (!this.stopped) {
       try {
         const res = await fetch(
-          `${this.api.base}${this.path}?watch=1&allowWatchBookmarks=true&resourceVersion=${this.rv}`,
+          `${this.api.base}${this.path}${
+            this.path.includes("?") ? "&" : "?"
+          }watch=1&allowWatchBookmarks=true&resourceVersion=${this.rv}`,
           // identity: Deno's fetch may end a gzipped watch stream after its first flushed block
           { client: this.api.client, signal: this.abort.signal, headers: { "accept-encoding": "identity" } },
         );
@@ -159,7 +168,17 @@ export class Watcher {
     this.events++;
     if (ev.type === "DELETED") this.objects.delete(ev.object.metadata.name);
     else this.objects.set(ev.object.metadata.name, ev.object);
+    if (this.listeners.size) {
+      const at = performance.now();
+      for (const l of this.listeners) l(ev.object, ev.type, at);
+    }
     this.check();
+  }
+
+  /** Calls `fn` on every event (ADDED, MODIFIED, DELETED) with its arrival time; returns the unsubscribe. */
+  listen(fn: (o: WatchedObject, type: string, at: number) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
   }
 
   private check() {
