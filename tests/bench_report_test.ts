@@ -85,7 +85,7 @@ Deno.test("bench report: a replicas run is a section of its own, beside the one-
   const oneAt = lines.indexOf("## N = 30");
   const threeAt = lines.indexOf("## N = 30, 3 replicas (`--sharding=dynamic`)");
   assert(oneAt >= 0 && threeAt > oneAt, "the 3-replica section follows the one-replica section");
-  assert(doc.includes("Beside one replica (the watch column of *N = 30*, same bench invocation):"));
+  assert(doc.includes("Beside one replica (the watch column of *N = 30*, run 2026-12-01T00:00:00.000Z):"));
   assertEquals(
     lines.slice(threeAt).find((l) =>
       l.startsWith("| serve start → every Integration judged, all targets (s) |")
@@ -113,4 +113,21 @@ Deno.test("bench report: a target judged by two replicas shows as 'no'", () => {
     replicas: { ...replicas, ownership: { ...replicas.ownership!, heldByTwo: 1, ownedSum: 31 } },
   });
   assert(renderDoc([bad], env, "").includes("Every target judged by exactly one replica: **no**"));
+});
+
+Deno.test("bench report: a replicas run compares with the one-replica run it carries, not an older section", () => {
+  const older = run({ runId: "inv-0", modes: [mode(9.9, [900])] });
+  const three = run({ replicas: { ...replicas, baseline: mode(2.5, [100]) } });
+  const doc = renderDoc([older, three], env, "");
+  const lines = doc.split("\n");
+  const threeAt = lines.indexOf("## N = 30, 3 replicas (`--sharding=dynamic`)");
+  assertEquals(
+    lines.slice(threeAt).find((l) =>
+      l.startsWith("| serve start → every Integration judged, all targets (s) |")
+    ),
+    "| serve start → every Integration judged, all targets (s) | 2.5 | 4.5 |",
+  );
+  assert(
+    doc.includes("Beside one replica (`serve` alone in watch mode, the same bench invocation, just before):"),
+  );
 });

@@ -97,6 +97,8 @@ export interface ReplicasResult {
   leaseDurationS: number;
   /** The start and detection, in the one-replica bench's terms (RSS: the largest replica; CPU: their sum). */
   run: ModeResult;
+  /** The one-replica watch run of the same invocation, when there was one: what `run` is compared with. */
+  baseline?: ModeResult;
   /** Start → the shares settled (s). */
   settledS?: number;
   /** Targets whose judgedBy named another replica than its final owner at some time during the start. */
@@ -124,6 +126,8 @@ export interface ReplicasContext {
   /** Every Integration Running, healthy N/N, of its current generation. */
   judged: (m: Map<string, WatchedObject>) => boolean;
   codeHash: () => Promise<string>;
+  /** The one-replica watch run just before, if any. */
+  baseline?: ModeResult;
 }
 
 /** One serve replica of the run. */
@@ -269,6 +273,7 @@ export async function runReplicas(c: ReplicasContext): Promise<ReplicasResult> {
     count: c.count,
     leaseDurationS: Math.round((o.leaseDurationMs ?? 15_000) / 1000),
     run,
+    ...(c.baseline ? { baseline: c.baseline } : {}),
     replicas: [],
     phaseConflicts: {},
     changes: [],

@@ -427,8 +427,15 @@ export function costTable(runs: RunResult[]): string | undefined {
   ].join("\n");
 }
 
-/** The one-replica watch run to compare a replicas run with: the same invocation's, else the newest of its N. */
-function oneReplicaOf(r: RunResult, runs: RunResult[]): { run: RunResult; m: ModeResult } | undefined {
+/**
+ * The one-replica watch run to compare a replicas run with: the one it carries (same invocation), else the
+ * newest one-replica section of its N in the file.
+ */
+function oneReplicaOf(
+  r: RunResult,
+  runs: RunResult[],
+): { run: Pick<RunResult, "runId" | "date">; m: ModeResult } | undefined {
+  if (r.replicas?.baseline) return { run: r, m: r.replicas.baseline };
   const same = runs.filter((x) =>
     !x.replicas && x.n === r.n && !!x.live === !!r.live && x.modes.some((m) => m.mode === "watch")
   );
@@ -461,11 +468,11 @@ export function replicasBody(r: RunResult, runs: RunResult[]): string {
     `healthCheckInterval ${r.intervalS}s; ${r.failures} failures + ${r.failures} recoveries; steady window ${r.steadyS} s; ` +
     `**lease duration ${x.leaseDurationS} s**.`,
     "",
-    one
-      ? `Beside one replica (the watch column of *N = ${r.n}*${
-        one.run.runId && one.run.runId === r.runId ? ", same bench invocation" : `, run ${one.run.date}`
-      }):`
-      : `Beside one replica: no one-replica watch run of N = ${r.n} to compare with (run the bench with --modes watch).`,
+    one === undefined
+      ? `Beside one replica: no one-replica watch run of N = ${r.n} to compare with (run the bench with --modes watch).`
+      : x.baseline
+      ? "Beside one replica (`serve` alone in watch mode, the same bench invocation, just before):"
+      : `Beside one replica (the watch column of *N = ${r.n}*, run ${one.run.date}):`,
     "",
     `| measure | 1 replica | ${R} replicas |`,
     "|---|---:|---:|",

@@ -789,6 +789,7 @@ export async function runBench(o: BenchOptions): Promise<RunResult[]> {
                 i.status.observedGeneration === i.metadata.generation;
             }),
           codeHash: () => codeHash(o.serveEntry ? new URL(".", `file://${o.serveEntry}`).pathname : root),
+          baseline: result.modes.find((m) => m.mode === "watch"),
         });
         results.push(rep);
       }
