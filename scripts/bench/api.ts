@@ -105,6 +105,7 @@ export class Watcher {
   private waiters = new Set<Waiter>();
   private listeners = new Set<(o: WatchedObject, type: string, at: number) => void>();
   private loop: Promise<void> | undefined;
+  private reader: ReadableStreamDefaultReader<string> | undefined;
 
   constructor(private readonly api: Api, private readonly path: string) {}
 
@@ -141,14 +142,23 @@ export class Watcher {
           continue;
         }
         let buf = "";
-        for await (const chunk of res.body.pipeThrough(new TextDecoderStream())) {
-          buf += chunk;
-          let nl: number;
-          while ((nl = buf.indexOf("\n")) >= 0) {
-            const line = buf.slice(0, nl);
-            buf = buf.slice(nl + 1);
-            if (line.trim()) this.onEvent(JSON.parse(line));
+        const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+        this.reader = reader;
+        try {
+          for (;;) {
+            const { value: chunk, done } = await reader.read();
+            if (done) break;
+            buf += chunk;
+            let nl: number;
+            while ((nl = buf.indexOf("\n")) >= 0) {
+              const line = buf.slice(0, nl);
+              buf = buf.slice(nl + 1);
+              if (line.trim()) this.onEvent(JSON.parse(line));
+            }
           }
+        } finally {
+          // an ERROR event (410) ends this watch: its body goes too
+          await reader.cancel().catch(() => {});
         }
       } catch (e) {
         if (this.stopped) return;
@@ -214,9 +224,16 @@ export class Watcher {
     });
   }
 
+  /** Ends the watch: aborts its request and cancels its body (an abort alone may leave a read pending). */
   async stop() {
     this.stopped = true;
     this.abort.abort();
-    await this.loop?.catch(() => {});
+    await this.reader?.cancel().catch(() => {});
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.loop?.catch(() => {}),
+      new Promise((r) => (timer = setTimeout(r, 5_000))),
+    ]);
+    clearTimeout(timer);
   }
 }

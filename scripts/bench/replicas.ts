@@ -110,6 +110,8 @@ export interface ReplicasResult {
   changes: ChangeResult[];
   /** The takeover after SIGKILL (s): the first change's longest unjudged time. */
   takeoverS?: number;
+  /** The machine's load average (1, 5, 15 min) when the run started and ended: other work on the machine. */
+  loadavg?: { start: number[]; end?: number[] };
   error?: string;
 }
 
@@ -277,6 +279,7 @@ export async function runReplicas(c: ReplicasContext): Promise<ReplicasResult> {
     replicas: [],
     phaseConflicts: {},
     changes: [],
+    loadavg: { start: Deno.loadavg() },
   };
   const all: Replica[] = [];
   const live = () => all.filter((r) => r.result.stoppedS === undefined);
@@ -591,6 +594,8 @@ export async function runReplicas(c: ReplicasContext): Promise<ReplicasResult> {
   } finally {
     for (const r of live()) r.stop("end", runStart);
     await Promise.all(all.map((r) => r.exit()));
+    log(`N=${o.n} replicas: every replica stopped`);
+    result.loadavg!.end = Deno.loadavg();
     await targets.stop();
     await leases.stop();
   }

@@ -466,7 +466,12 @@ export function replicasBody(r: RunResult, runs: RunResult[]): string {
     }; ${R} \`serve\` replicas, each \`--leader-elect --sharding=dynamic ` +
     `--identity=r-<i> --lease-duration=${x.leaseDurationS}s --mode=watch\`, on one control plane; ` +
     `healthCheckInterval ${r.intervalS}s; ${r.failures} failures + ${r.failures} recoveries; steady window ${r.steadyS} s; ` +
-    `**lease duration ${x.leaseDurationS} s**.`,
+    `**lease duration ${x.leaseDurationS} s**.` +
+    (x.loadavg
+      ? ` Load average (1, 5, 15 min) at its start ${x.loadavg.start.map(fmt).join(", ")}${
+        x.loadavg.end ? `, at its end ${x.loadavg.end.map(fmt).join(", ")}` : ""
+      } (its own processes and any other work on the machine).`
+      : ""),
     "",
     one === undefined
       ? `Beside one replica: no one-replica watch run of N = ${r.n} to compare with (run the bench with --modes watch).`
