@@ -237,9 +237,13 @@ async function main() {
     for (const r of results) console.log(runText(r, runs));
     // write after every N, so a long run keeps what it measured
     const old = await Deno.readTextFile(flags.out).catch(() => "");
-    const kept = readDocData(old).runs.filter((x) => !runs.some((y) => runKey(y) === runKey(x)));
+    const data = readDocData(old);
+    const kept = data.runs.filter((x) => !runs.some((y) => runKey(y) === runKey(x)));
+    // the header keeps the machine of the runs already in the file (older runs did not record theirs); a new
+    // run on another machine says so in its section
+    const header = kept.length && data.env ? data.env : env;
     await Deno.mkdir(flags.out.slice(0, flags.out.lastIndexOf("/")) || ".", { recursive: true });
-    await Deno.writeTextFile(flags.out, renderDoc([...kept, ...runs], env, readAnalysis(old)));
+    await Deno.writeTextFile(flags.out, renderDoc([...kept, ...runs], header, readAnalysis(old)));
     if (flags.json) await Deno.writeTextFile(flags.json, JSON.stringify({ env, runs }, null, 2));
   }
   log(
