@@ -68,7 +68,10 @@ function field(label: string, value: string): string {
   return `${(label + ":").padEnd(18)}${value}\n`;
 }
 
-/** What describe shows of the IntegrationTarget behind a cluster (can KSIT reach it?). */
+/**
+ * What describe shows of the IntegrationTarget behind a cluster: can KSIT reach it, and which serve replica
+ * judges it (`status.judgedBy`).
+ */
 export function targetLine(t: IntegrationTarget | undefined, cluster: string): string {
   if (!t) return "";
   const ready = t.status?.conditions?.find((c) => c.type === "Ready");
@@ -78,7 +81,8 @@ export function targetLine(t: IntegrationTarget | undefined, cluster: string): s
     ...(t.status?.serverVersion ? [t.status.serverVersion] : []),
   ];
   const msg = ready && ready.status !== "True" && ready.message ? `: ${ready.message}` : "";
-  return `    target: ${parts.join(", ")}${msg}\n`;
+  const judged = t.status?.judgedBy ? `    judged by: ${t.status.judgedBy}\n` : "";
+  return `    target: ${parts.join(", ")}${msg}\n${judged}`;
 }
 
 /** Targets by the names Integrations use for them (spec.clusterName and metadata.name). */

@@ -1,7 +1,7 @@
 /**
- * Golden files of `status`, `describe` and `check` in table, wide, json and yaml (plus the matrix views and a
- * coloured rendering), from the tool fixtures judged by checks/ at a fixed clock. Regenerate with
- * `deno task golden:update` (UPDATE_GOLDEN=1) and review the diff.
+ * Golden files of `status`, `describe`, `check` and `target list` in table, wide, json and yaml (plus the
+ * matrix views and a coloured rendering), from the tool fixtures judged by checks/ at a fixed clock.
+ * Regenerate with `deno task golden:update` (UPDATE_GOLDEN=1) and review the diff.
  */
 import { assertEquals } from "../tests/support/assert.ts";
 import {
@@ -18,6 +18,7 @@ import { memoryIo } from "./io.ts";
 import { statusText } from "./status_view.ts";
 import { renderStatus } from "./status_render.ts";
 import { loadYaml } from "./yaml_lazy.ts";
+import { renderTargets } from "./target_list.ts";
 
 await loadYaml(); // -o yaml (main.ts loads it before running a command)
 
@@ -107,5 +108,19 @@ Deno.test("golden: check in every output format, and the matrix", async () => {
   await golden(
     "check.matrix.txt",
     renderCheck(results, { output: "table", view: "matrix", color: false, now: NOW }),
+  );
+});
+
+Deno.test("golden: target list in every output format, and -A", async () => {
+  const targets = goldenTargets();
+  for (const output of outputs) {
+    await golden(
+      `targets.${output}.${ext(output)}`,
+      renderTargets(targets, { output, allNamespaces: false, color: false, now: NOW }),
+    );
+  }
+  await golden(
+    "targets.all-namespaces.txt",
+    renderTargets(targets, { output: "table", allNamespaces: true, color: false, now: NOW }),
   );
 });

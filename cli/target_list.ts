@@ -1,7 +1,9 @@
 /**
  * `kubectl ksit target list`: the IntegrationTargets (workload clusters) of a namespace (default ksit-system)
  * or all (`-A`), with where each comes from (SOURCE: the inventory `serve` maintains it from, `imported:<source>`
- * for `target import`, `manual` for the rest). RBAC: list integrationtargets.ksit.io.
+ * for `target import`, `manual` for the rest). `-o wide` adds the origin, the serve
+ * replica that judges each (`status.judgedBy`), its labels, credentials and message. RBAC: list
+ * integrationtargets.ksit.io.
  */
 import { type CommandDefinition, globalsOf } from "./command.ts";
 import type { IntegrationTarget } from "../api/types.ts";
@@ -39,7 +41,7 @@ export function renderTargets(
     "VERSION",
     "REASON",
     "AGE",
-    ...(wide ? ["FROM", "LABELS", "SECRET", "MESSAGE"] : []),
+    ...(wide ? ["FROM", "JUDGED BY", "LABELS", "SECRET", "MESSAGE"] : []),
   ];
   const rows = sorted.map((t): Cell[] => {
     const ready = t.status?.conditions?.find((c) => c.type === "Ready");
@@ -56,6 +58,7 @@ export function renderTargets(
       ...(wide
         ? [
           t.metadata.annotations?.[SOURCE_OBJECT_ANNOTATION] ?? "-",
+          t.status?.judgedBy || "<none>",
           Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(",") || "<none>",
           credentialsText(t),
           ready?.message ?? "",

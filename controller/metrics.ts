@@ -252,10 +252,26 @@ export function controllerMetrics() {
       ),
     ),
     replicas: registry.register(
-      new Gauge("ksit_replicas", "Live serve replicas sharing the targets (--sharding=dynamic).", []),
+      new Gauge(
+        "ksit_replicas",
+        "Live serve replicas sharing the targets (--sharding=dynamic), as this replica (its identity) sees them.",
+        ["replica"] as const,
+      ),
     ),
     ownedTargets: registry.register(
-      new Gauge("ksit_owned_targets", "IntegrationTargets this replica judges now.", []),
+      new Gauge(
+        "ksit_owned_targets",
+        "IntegrationTargets this replica (its identity, each target's status.judgedBy) judges now.",
+        ["replica"] as const,
+      ),
+    ),
+    shardInfo: registry.register(
+      new Gauge(
+        "ksit_shard_info",
+        "1, labelled with this replica's identity, its sharding mode (single, dynamic, fixed) and, with " +
+          "--sharding=fixed, its shard (i/n).",
+        ["replica", "mode", "shard"] as const,
+      ),
     ),
     watchStreams: registry.register(
       new Gauge(

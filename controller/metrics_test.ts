@@ -75,3 +75,14 @@ Deno.test("metrics: removeMatching through the index and by a scan drop the same
     1,
   );
 });
+
+Deno.test("metrics: the per-replica series carry the replica's identity", () => {
+  const m = controllerMetrics();
+  m.ownedTargets.set({ replica: "r-0" }, 340);
+  m.replicas.set({ replica: "r-0" }, 3);
+  m.shardInfo.set({ replica: "r-0", mode: "fixed", shard: "0/3" }, 1);
+  const text = m.registry.render();
+  assertStringIncludes(text, 'ksit_owned_targets{replica="r-0"} 340\n');
+  assertStringIncludes(text, 'ksit_replicas{replica="r-0"} 3\n');
+  assertStringIncludes(text, 'ksit_shard_info{replica="r-0",mode="fixed",shard="0/3"} 1\n');
+});

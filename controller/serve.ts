@@ -17,7 +17,7 @@ import { Semaphore } from "../util/semaphore.ts";
 import { serverPolicy } from "./server_policy.ts";
 import type { InventoryOptions } from "./inventory_caches.ts";
 import { Membership } from "./membership.ts";
-import { dynamicOwnership, fixedOwnership, singleOwnership } from "./sharding.ts";
+import { dynamicOwnership, fixedOwnership, shardLabels, singleOwnership } from "./sharding.ts";
 
 export interface ServeOptions {
   kubeconfig?: string;
@@ -143,6 +143,7 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
     : opts.sharding === "fixed"
     ? fixedOwnership(identity, opts.shard ?? 0, opts.shards ?? 1)
     : singleOwnership(identity, canWrite);
+  metrics.shardInfo.set(shardLabels(identity, ownership.mode), 1);
   const controller = new Controller({ kube, clock, log, metrics, events, global }, {
     namespace,
     allNamespaces: opts.allNamespaces === true,
@@ -170,7 +171,7 @@ export async function runServe(opts: ServeOptions, signal?: AbortSignal): Promis
       clock,
       log,
       onChange: (members) => {
-        metrics.replicas.set({}, members.length);
+        metrics.replicas.set({ replica: identity }, members.length);
         controller.enqueueAll(); // each replica takes up or lets go of its share
       },
     });

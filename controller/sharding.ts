@@ -89,3 +89,9 @@ export function dynamicOwnership(identity: string, members: () => readonly strin
     members,
   };
 }
+
+/** ksit_shard_info's labels from `Ownership.mode` (`single`, `dynamic`, `fixed i/n`). */
+export function shardLabels(replica: string, mode: string): { replica: string; mode: string; shard: string } {
+  const [kind = mode, shard = ""] = mode.split(" ");
+  return { replica, mode: kind, shard };
+}

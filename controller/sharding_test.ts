@@ -1,5 +1,13 @@
 import { assert, assertEquals, assertThrows } from "../tests/support/assert.ts";
-import { fixedOwnership, fixedShard, hash32, rendezvousOwner } from "./sharding.ts";
+import {
+  dynamicOwnership,
+  fixedOwnership,
+  fixedShard,
+  hash32,
+  rendezvousOwner,
+  shardLabels,
+  singleOwnership,
+} from "./sharding.ts";
 
 const targets = Array.from({ length: 3000 }, (_, i) => `ns/t${String(i).padStart(4, "0")}`);
 
@@ -58,4 +66,22 @@ Deno.test("fixed shards: hash mod n, every shard gets some, flags checked", () =
   assertEquals(targets.filter((t) => own.owns(t)).length, counts[1]);
   assertThrows(() => fixedOwnership("me", 3, 3));
   assertThrows(() => fixedOwnership("me", 0, 0));
+});
+
+Deno.test("shardLabels: ksit_shard_info's labels for each mode", () => {
+  assertEquals(shardLabels("r-0", singleOwnership("r-0", () => true).mode), {
+    replica: "r-0",
+    mode: "single",
+    shard: "",
+  });
+  assertEquals(shardLabels("r-1", dynamicOwnership("r-1", () => ["r-1"]).mode), {
+    replica: "r-1",
+    mode: "dynamic",
+    shard: "",
+  });
+  assertEquals(shardLabels("r-2", fixedOwnership("r-2", 1, 3).mode), {
+    replica: "r-2",
+    mode: "fixed",
+    shard: "1/3",
+  });
 });

@@ -221,7 +221,7 @@ export class TargetReconciler {
     for (const user of before.keys()) if (!after.has(user)) this.releasePair(user, t);
     this.judged.set(targetKey, after);
     this.results.set(targetKey, new Map([...after.values()].map((j) => [j.result.integration, j.result])));
-    this.d.metrics.ownedTargets.set({}, this.judged.size);
+    this.d.metrics.ownedTargets.set({ replica: this.d.identity }, this.judged.size);
     // the Integrations whose result on this target changed (or went): their roll-ups run
     const changed = new Set<string>();
     for (const user of before.keys()) if (!after.has(user)) changed.add(before.get(user)!.result.integration);
@@ -299,7 +299,7 @@ export class TargetReconciler {
     const pairs = this.judged.get(targetKey);
     this.judged.delete(targetKey);
     this.results.delete(targetKey);
-    this.d.metrics.ownedTargets.set({}, this.judged.size);
+    this.d.metrics.ownedTargets.set({ replica: this.d.identity }, this.judged.size);
     for (const user of pairs?.keys() ?? []) this.d.observer.release(user);
     const conn = this.d.connections.get(targetKey);
     if (conn) this.d.log.debug("target released", { target: targetKey });

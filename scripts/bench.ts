@@ -15,7 +15,12 @@
  * --profile (CPU profiles of serve through the V8 inspector: start until judged, and detection) ·
  * --serve-entry PATH (another main.ts, e.g. a patched copy, to measure a proposed controller fix) ·
  * --live (N ≤ 100: the workload clusters run kube-controller-manager, kube-scheduler and kwok; tools are rolled
- * out for real and failures are rollouts of an image that never pulls; its tables are marked "live").
+ * out for real and failures are rollouts of an image that never pulls; its tables are marked "live") ·
+ * --replicas R (after the modes, R serve replicas with --sharding=dynamic on the same servers: shares, detection,
+ * RSS and CPU per replica, takeover after SIGKILL, R-1 → R → R+1 → R-1; a section "N, R replicas"; bench/replicas.ts) ·
+ * --lease-duration D (the replicas' --lease-duration, 15s) · --modes none (with --replicas: no one-replica run).
+ *
+ *   deno task bench --targets 1000 --modes watch --replicas 3
  * Everything runs on 127.0.0.0/8; every wait has a deadline; all processes are stopped at the end.
  */
 import { parseDuration } from "./bench/measure.ts";
@@ -26,9 +31,7 @@ import {
   readDocData,
   renderDoc,
   runKey,
-  runTable,
-  verbTable,
-  workloadMode,
+  runText,
 } from "./bench/report.ts";
 import { MAX_LIVE_TARGETS, runBench, type RunResult } from "./bench/run.ts";
 import { testbin } from "../tests/support/testbin.ts";
@@ -53,6 +56,9 @@ interface Flags {
   live?: boolean;
   /** Only re-render --out from the results it holds (after a change of the tables). */
   render?: boolean;
+  /** Then this many serve replicas with --sharding=dynamic (scripts/bench/replicas.ts). */
+  replicas?: number;
+  leaseDurationMs: number;
 }
 
 export function parseFlags(args: string[]): Flags {
@@ -66,6 +72,7 @@ export function parseFlags(args: string[]): Flags {
     out: `${root}docs/benchmarks.md`,
     serveDenoFlags: [],
     serveArgs: [],
+    leaseDurationMs: 15_000,
   };
   for (let i = 0; i < args.length; i++) {
     let a = args[i]!;
@@ -102,11 +109,23 @@ export function parseFlags(args: string[]): Flags {
         f.intervalS = Math.round(parseDuration(val()) / 1000);
         if (f.intervalS < 5) throw new Error("--interval: at least 5s (the CRD minimum)");
         break;
-      case "--modes":
-        f.modes = val().split(",").map((m) => {
-          if (m !== "watch" && m !== "poll") throw new Error(`--modes: watch or poll, not ${m}`);
+      case "--modes": {
+        const v = val();
+        f.modes = v === "none" ? [] : v.split(",").map((m) => {
+          if (m !== "watch" && m !== "poll") throw new Error(`--modes: watch, poll or none, not ${m}`);
           return m;
         });
+        break;
+      }
+      case "--replicas":
+        f.replicas = Number(val());
+        if (!Number.isInteger(f.replicas) || f.replicas < 2 || f.replicas > 8) {
+          throw new Error("--replicas: 2 … 8");
+        }
+        break;
+      case "--lease-duration":
+        f.leaseDurationMs = parseDuration(val());
+        if (f.leaseDurationMs < 2000) throw new Error("--lease-duration: at least 2s");
         break;
       case "--judge-timeout":
         f.judgeTimeoutMs = parseDuration(val());
@@ -142,6 +161,7 @@ export function parseFlags(args: string[]): Flags {
         throw new Error(`unknown flag ${a}`);
     }
   }
+  if (f.modes.length === 0 && !f.replicas) throw new Error("--modes none: only with --replicas");
   if (f.live && f.targets.some((n) => n > MAX_LIVE_TARGETS)) {
     throw new Error(`--live: at most ${MAX_LIVE_TARGETS} targets (3 live clusters host them all)`);
   }
@@ -179,9 +199,7 @@ async function main() {
     const data = readDocData(old);
     if (!data.env) throw new Error(`${flags.out} holds no bench results`);
     await Deno.writeTextFile(flags.out, renderDoc(data.runs, data.env, readAnalysis(old)));
-    for (const r of data.runs) {
-      console.log(`\nN = ${r.n}\n${workloadMode(r)}\n\n${runTable(r)}\n\n${verbTable(r)}\n`);
-    }
+    for (const r of data.runs) console.log(runText(r, data.runs));
     return;
   }
   const started = performance.now();
@@ -193,7 +211,7 @@ async function main() {
   const runs: RunResult[] = [];
   const runId = new Date().toISOString();
   for (const n of flags.targets) {
-    const r = await runBench({
+    const results = await runBench({
       n,
       failures: flags.failures,
       steadyMs: flags.steadyMs,
@@ -206,18 +224,26 @@ async function main() {
       profile: flags.profile,
       viaLocalhost: flags.viaLocalhost,
       live: flags.live,
+      replicas: flags.replicas,
+      leaseDurationMs: flags.leaseDurationMs,
       logDir,
       log,
     });
-    r.machine = env.machine;
-    r.runId = runId;
-    runs.push(r);
-    console.log(`\nN = ${n}\n${workloadMode(r)}\n\n${runTable(r)}\n\n${verbTable(r)}\n`);
+    for (const r of results) {
+      r.machine = env.machine;
+      r.runId = runId;
+      runs.push(r);
+    }
+    for (const r of results) console.log(runText(r, runs));
     // write after every N, so a long run keeps what it measured
     const old = await Deno.readTextFile(flags.out).catch(() => "");
-    const kept = readDocData(old).runs.filter((x) => !runs.some((y) => runKey(y) === runKey(x)));
+    const data = readDocData(old);
+    const kept = data.runs.filter((x) => !runs.some((y) => runKey(y) === runKey(x)));
+    // the header keeps the machine of the runs already in the file (older runs did not record theirs); a new
+    // run on another machine says so in its section
+    const header = kept.length && data.env ? data.env : env;
     await Deno.mkdir(flags.out.slice(0, flags.out.lastIndexOf("/")) || ".", { recursive: true });
-    await Deno.writeTextFile(flags.out, renderDoc([...kept, ...runs], env, readAnalysis(old)));
+    await Deno.writeTextFile(flags.out, renderDoc([...kept, ...runs], header, readAnalysis(old)));
     if (flags.json) await Deno.writeTextFile(flags.json, JSON.stringify({ env, runs }, null, 2));
   }
   log(

@@ -1,7 +1,9 @@
 /**
- * Keeps `deno task bench` working: runs it at N = 10 with short durations (both modes, real API servers; and
- * once with live workload clusters, watch mode) and checks that the table has every measure with a number. Not
- * a timed assertion: the numbers themselves are the benchmark's business (docs/benchmarks.md).
+ * Keeps `deno task bench` working: runs it at N = 10 with short durations (both modes, real API servers; once
+ * with live workload clusters, watch mode; once with 3 replicas, `--replicas 3`) and checks that the table has
+ * every measure with a number. Not a timed assertion: the numbers themselves are the benchmark's business
+ * (docs/benchmarks.md); what is asserted of the replicas is who judges what, and that each change was seen
+ * through to its end.
  */
 import { assert, assertEquals } from "./support/assert.ts";
 import { MEASURES } from "../scripts/bench/report.ts";
@@ -125,6 +127,95 @@ Deno.test("bench: N = 10, watch and poll, every measure has a number", async () 
       }
     }
     assert(doc.includes("## N = 10"), "docs section for N = 10");
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("bench --replicas 3: N = 10, every target judged by exactly one replica, takeover and scaling measured", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ksit-bench-replicas-smoke-" });
+  const leaseS = 5;
+  try {
+    const { runs, doc, stdout } = await bench(dir, [
+      "--modes",
+      "none",
+      "--replicas",
+      "3",
+      "--lease-duration",
+      `${leaseS}s`,
+      "--failures",
+      "2",
+      "--steady",
+      "5s",
+      "--interval",
+      "5s",
+      "--judge-timeout",
+      "90s",
+    ]);
+    assertEquals(runs.length, 1, "only the replicas' run (--modes none)");
+    const run = runs[0]!;
+    const x = run.replicas;
+    assert(x, `no replicas result: ${JSON.stringify(run).slice(0, 2000)}`);
+    assertEquals(x.error, undefined, x.error);
+    assertEquals(x.count, 3);
+    assertEquals(x.leaseDurationS, leaseS);
+
+    // every target judged by exactly one replica, the one rendezvous hashing names, and the replicas agree
+    const o = x.ownership;
+    assert(o, "the start settled");
+    assertEquals(
+      {
+        targets: o.targets,
+        ownedSum: o.ownedSum,
+        unowned: o.unowned,
+        heldByTwo: o.heldByTwo,
+        notHeld: o.notHeld,
+      },
+      { targets: 10, ownedSum: 10, unowned: 0, heldByTwo: 0, notHeld: 0 },
+    );
+    assertEquals(o.hashAgrees, 10);
+    assertEquals(Object.keys(o.byJudgedBy).sort(), ["r-0", "r-1", "r-2"], JSON.stringify(o.byJudgedBy));
+    const first = x.replicas.filter((r) => ["r-0", "r-1", "r-2"].includes(r.id));
+    for (const r of first) assertEquals(r.ownedTargets, o.byJudgedBy[r.id], `${r.id}: ksit_owned_targets`);
+    assert(typeof x.settledS === "number" && typeof x.run.judgedS === "number", "start times measured");
+    assertEquals(x.run.detectMs.length, 4, `2 failures + 2 recoveries detected (${x.run.detectMs})`);
+    for (const r of x.replicas) {
+      assert(typeof r.rssPeakMiB === "number" && r.rssPeakMiB > 0, `${r.id}: peak RSS ${r.rssPeakMiB}`);
+      assert(typeof r.cpuTotalS === "number", `${r.id}: CPU ${r.cpuTotalS}`);
+    }
+
+    // takeover after SIGKILL, a replacement, one more, two leave: each seen through, every moved target judged
+    // by its new owner, and no target moved that the hash did not move
+    assertEquals(x.changes.map((c) => [c.from, c.to]), [[3, 2], [2, 3], [3, 4], [4, 2]]);
+    assert(x.changes[0]!.what.startsWith("SIGKILL r-"), x.changes[0]!.what);
+    for (const c of x.changes) {
+      assert(c.moved > 0 && c.movedDone === c.moved, `${c.what}: ${c.movedDone} of ${c.moved} moved`);
+      assert(typeof c.longestUnjudgedS === "number" && typeof c.settledS === "number", JSON.stringify(c));
+      assertEquals(c.strayOwnerChanges, 0, `${c.what}: targets that changed owner though the hash kept it`);
+      assertEquals(c.ownership?.ownedSum, 10, `${c.what}: ${JSON.stringify(c.ownership)}`);
+      assertEquals(c.ownership?.heldByTwo, 0, `${c.what}: ${JSON.stringify(c.ownership)}`);
+    }
+    // the dead replica's targets wait for its Lease to expire (renewed every third of the lease): a takeover
+    // faster than two thirds of the lease duration would mean the bench saw something else
+    assert(
+      typeof x.takeoverS === "number" && x.takeoverS >= (leaseS * 2) / 3 - 0.5,
+      `takeover ${x.takeoverS} s with a ${leaseS} s lease`,
+    );
+
+    // the section, printed and written
+    for (const text of [stdout, doc]) {
+      assert(text.includes("Every target judged by exactly one replica: **yes**"), "ownership line");
+      const row = text.split("\n").find((l) => l.startsWith("| SIGKILL r-"));
+      assert(row && /^\d/.test(row.split("|")[4]!.trim()), `takeover row: ${row}`);
+      assert(
+        /Takeover after SIGKILL of a replica that does not lead: \*\*\d+(\.\d+)? s\*\*/.test(text),
+        "the takeover time",
+      );
+      for (const id of ["r-0", "r-1", "r-2", "r-3", "r-4"]) {
+        assert(text.split("\n").some((l) => l.startsWith(`| ${id}`)), `a row for ${id}`);
+      }
+    }
+    assert(doc.includes("## N = 10, 3 replicas (`--sharding=dynamic`)"), "docs section for 3 replicas");
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }

@@ -83,7 +83,8 @@ Deno.test("k. leader election: only the leader writes; kill -9 the leader ⇒ th
       );
       const lm = (await leader.get("/metrics")).text;
       assertStringIncludes(lm, "ksit_leader 1");
-      assertStringIncludes(lm, "ksit_owned_targets 2");
+      assertStringIncludes(lm, `ksit_owned_targets{replica="${first}"} 2`);
+      assertStringIncludes(lm, `ksit_shard_info{replica="${first}",mode="single",shard=""} 1`);
       assertStringIncludes(
         lm,
         'ksit_integration_phase{namespace="res-k",name="flux",type="flux",phase="Running"} 1',

@@ -73,7 +73,13 @@ export async function parallel<T>(items: T[], limit: number, fn: (item: T, i: nu
 }
 
 export interface WatchedObject {
-  metadata: { name: string; resourceVersion?: string; generation?: number; uid?: string };
+  metadata: {
+    name: string;
+    resourceVersion?: string;
+    generation?: number;
+    uid?: string;
+    labels?: Record<string, string>;
+  };
   // deno-lint-ignore no-explicit-any
   status?: any;
   // deno-lint-ignore no-explicit-any
@@ -97,7 +103,9 @@ export class Watcher {
   private stopped = false;
   private abort = new AbortController();
   private waiters = new Set<Waiter>();
+  private listeners = new Set<(o: WatchedObject, type: string, at: number) => void>();
   private loop: Promise<void> | undefined;
+  private reader: ReadableStreamDefaultReader<string> | undefined;
 
   constructor(private readonly api: Api, private readonly path: string) {}
 
@@ -121,7 +129,9 @@ export class Watcher {
     while (!this.stopped) {
       try {
         const res = await fetch(
-          `${this.api.base}${this.path}?watch=1&allowWatchBookmarks=true&resourceVersion=${this.rv}`,
+          `${this.api.base}${this.path}${
+            this.path.includes("?") ? "&" : "?"
+          }watch=1&allowWatchBookmarks=true&resourceVersion=${this.rv}`,
           // identity: Deno's fetch may end a gzipped watch stream after its first flushed block
           { client: this.api.client, signal: this.abort.signal, headers: { "accept-encoding": "identity" } },
         );
@@ -132,14 +142,23 @@ export class Watcher {
           continue;
         }
         let buf = "";
-        for await (const chunk of res.body.pipeThrough(new TextDecoderStream())) {
-          buf += chunk;
-          let nl: number;
-          while ((nl = buf.indexOf("\n")) >= 0) {
-            const line = buf.slice(0, nl);
-            buf = buf.slice(nl + 1);
-            if (line.trim()) this.onEvent(JSON.parse(line));
+        const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+        this.reader = reader;
+        try {
+          for (;;) {
+            const { value: chunk, done } = await reader.read();
+            if (done) break;
+            buf += chunk;
+            let nl: number;
+            while ((nl = buf.indexOf("\n")) >= 0) {
+              const line = buf.slice(0, nl);
+              buf = buf.slice(nl + 1);
+              if (line.trim()) this.onEvent(JSON.parse(line));
+            }
           }
+        } finally {
+          // an ERROR event (410) ends this watch: its body goes too
+          await reader.cancel().catch(() => {});
         }
       } catch (e) {
         if (this.stopped) return;
@@ -159,7 +178,17 @@ export class Watcher {
     this.events++;
     if (ev.type === "DELETED") this.objects.delete(ev.object.metadata.name);
     else this.objects.set(ev.object.metadata.name, ev.object);
+    if (this.listeners.size) {
+      const at = performance.now();
+      for (const l of this.listeners) l(ev.object, ev.type, at);
+    }
     this.check();
+  }
+
+  /** Calls `fn` on every event (ADDED, MODIFIED, DELETED) with its arrival time; returns the unsubscribe. */
+  listen(fn: (o: WatchedObject, type: string, at: number) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
   }
 
   private check() {
@@ -195,9 +224,16 @@ export class Watcher {
     });
   }
 
+  /** Ends the watch: aborts its request and cancels its body (an abort alone may leave a read pending). */
   async stop() {
     this.stopped = true;
     this.abort.abort();
-    await this.loop?.catch(() => {});
+    await this.reader?.cancel().catch(() => {});
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.loop?.catch(() => {}),
+      new Promise((r) => (timer = setTimeout(r, 5_000))),
+    ]);
+    clearTimeout(timer);
   }
 }

@@ -1,5 +1,6 @@
 /** The benchmark's tables: printed, and written into docs/benchmarks.md (which keeps its data for re-rendering). */
 import { percentile } from "./measure.ts";
+import type { ChangeResult, Conflicts, ReplicasResult } from "./replicas.ts";
 import type { ModeResult, RunResult } from "./run.ts";
 
 export interface Measure {
@@ -178,9 +179,20 @@ export interface Environment {
   versions: string;
 }
 
-/** One section per N and kind of workload cluster: a live run does not replace a bare one. */
+/**
+ * One section per N, kind of workload cluster and number of replicas: a live run does not replace a bare one,
+ * nor a run of several replicas a run of one.
+ */
 export function runKey(r: RunResult): string {
-  return `${r.n}${r.live ? "-live" : ""}`;
+  return `${r.n}${r.live ? "-live" : ""}${r.replicas ? `-r${r.replicas.count}` : ""}`;
+}
+
+/** What the bench prints for a run (its tables, without the doc's headings). */
+export function runText(r: RunResult, runs: RunResult[] = []): string {
+  if (r.replicas) {
+    return `\nN = ${r.n}, ${r.replicas.count} replicas\n${workloadMode(r)}\n\n${replicasBody(r, runs)}\n`;
+  }
+  return `\nN = ${r.n}\n${workloadMode(r)}\n\n${runTable(r)}\n\n${verbTable(r)}\n`;
 }
 
 /** Which kind of workload cluster a run used, for its section. */
@@ -197,7 +209,9 @@ export function workloadMode(r: RunResult): string {
 }
 
 export function renderDoc(runs: RunResult[], env: Environment, analysis: string): string {
-  const sorted = [...runs].sort((a, b) => a.n - b.n || Number(!!a.live) - Number(!!b.live));
+  const sorted = [...runs].sort((a, b) =>
+    a.n - b.n || Number(!!a.live) - Number(!!b.live) || (a.replicas?.count ?? 1) - (b.replicas?.count ?? 1)
+  );
   const parts = [
     "# KSIT benchmarks",
     "",
@@ -217,7 +231,9 @@ export function renderDoc(runs: RunResult[], env: Environment, analysis: string)
     "## How each number is taken",
     "",
     "- *judged*: from spawning `serve` until every Integration is `Running` with `healthy = N/N` (the bench",
-    "  watches Integrations; Integrations are recreated before each mode so nothing is left from the previous one).",
+    "  watches Integrations; Integrations are recreated and the IntegrationTargets' status is cleared before each",
+    "  mode, so nothing is left from the previous one: a target's status holds its results per Integration name",
+    "  and generation, which a recreated Integration of the same name would take for its own).",
     "- order per mode: start `serve` → judged → CLI timing → steady window → detection → unreachable, so",
     "  failures are injected minutes after the watches were opened (as real failures come).",
     "- *detection*: a required Deployment of one tool (argocd-repo-server, source-controller, the",
@@ -238,9 +254,39 @@ export function renderDoc(runs: RunResult[], env: Environment, analysis: string)
     "  (WATCH) minus idle.",
     "- *RSS*: `VmHWM` of the serve process; *CPU*: `utime + stime` from `/proc/<pid>/stat` over the window.",
     "- *CLI*: median of 3 runs, `deno run -A main.ts status` (not compiled) vs `kubectl get integrations`.",
+    "- *replicas* (`--replicas R`, sections *N, R replicas*): after the one-replica modes, on the same servers and",
+    "  targets (Integrations recreated, the targets' status cleared), R `serve` processes with `--leader-elect",
+    "  --sharding=dynamic --identity=r-<i> --lease-duration=<d>` start at once. *Shares settled*: every target's",
+    "  `status.judgedBy` is the replica rendezvous hashing (controller/sharding.ts) names over the live replicas,",
+    "  with a result of every Integration's current generation, and the replicas' `/metrics` agree (each one's",
+    "  `ksit_owned_targets` is the number of targets naming it, they add up to N, no target has a",
+    "  `ksit_target_reachable` series in two replicas). Then the steady window and the detection above, then",
+    "  membership changes, each until the shares settle again: SIGKILL of a replica that does not lead",
+    "  (*takeover*: until every target it judged names a survivor and has a fresh result), a replacement starting,",
+    "  one more replica, and SIGTERM of the two newest that do not lead (R → R-1 → R → R+1 → R-1). *Longest",
+    "  unjudged*: over the targets the hash moves, the longest from the change (the signal sent, or the new",
+    "  replica's Lease appearing) until the new owner's fresh result — an upper bound when a replica joins (the",
+    "  old owner judges until it lets go). *HTTP 409*: the control-plane kube-apiserver's",
+    '  `apiserver_request_total{code="409"}` (status: integrationtargets/status and integrations/status; Leases',
+    "  apart); serve's own counter has no resource label and dies with a killed replica.",
     "",
   ];
   for (const r of sorted) {
+    if (r.replicas) {
+      parts.push(
+        `## N = ${r.n}${
+          r.live ? " (live workload clusters)" : ""
+        }, ${r.replicas.count} replicas (\`--sharding=dynamic\`)`,
+        "",
+        workloadMode(r),
+        "",
+        ...(r.machine && r.machine !== env.machine ? [`Machine of this run: ${r.machine}.`, ""] : []),
+        replicasBody(r, runs),
+        "",
+      );
+      if (r.notes.length) parts.push("Notes:", "", ...r.notes.map((n) => `- ${n}`), "");
+      continue;
+    }
     parts.push(
       `## N = ${r.n}${r.live ? " (live workload clusters)" : ""}`,
       "",
@@ -319,10 +365,11 @@ export function readAnalysis(text: string): string {
  * costs, without the fixed part), and 10,000 targets projected from the largest N with the last marginal cost.
  */
 export function costTable(runs: RunResult[]): string | undefined {
-  const ids = [...new Set(runs.filter((r) => r.runId && !r.live).map((r) => r.runId!))].sort();
-  const id = ids.reverse().find((i) => runs.filter((r) => r.runId === i && !r.live).length >= 2);
+  const one = runs.filter((r) => !r.live && !r.replicas);
+  const ids = [...new Set(one.filter((r) => r.runId).map((r) => r.runId!))].sort();
+  const id = ids.reverse().find((i) => one.filter((r) => r.runId === i).length >= 2);
   if (!id) return undefined;
-  const rows = runs.filter((r) => r.runId === id && !r.live).sort((a, b) => a.n - b.n)
+  const rows = one.filter((r) => r.runId === id).sort((a, b) => a.n - b.n)
     .map((r) => ({ n: r.n, m: r.modes.find((m) => m.mode === "watch") }))
     .filter((x): x is { n: number; m: ModeResult } => x.m !== undefined);
   if (rows.length < 2) return undefined;
@@ -378,4 +425,152 @@ export function costTable(runs: RunResult[]): string | undefined {
     ...head,
     ...lines,
   ].join("\n");
+}
+
+/**
+ * The one-replica watch run to compare a replicas run with: the one it carries (same invocation), else the
+ * newest one-replica section of its N in the file.
+ */
+function oneReplicaOf(
+  r: RunResult,
+  runs: RunResult[],
+): { run: Pick<RunResult, "runId" | "date">; m: ModeResult } | undefined {
+  if (r.replicas?.baseline) return { run: r, m: r.replicas.baseline };
+  const same = runs.filter((x) =>
+    !x.replicas && x.n === r.n && !!x.live === !!r.live && x.modes.some((m) => m.mode === "watch")
+  );
+  const run = same.find((x) => x.runId && x.runId === r.runId) ??
+    same.sort((a, b) => (a.date < b.date ? 1 : -1))[0];
+  const m = run?.modes.find((m) => m.mode === "watch");
+  return run && m ? { run, m } : undefined;
+}
+
+const COMPARED = ["readyz", "first", "judged", "p50", "p95", "p99", "samples", "allp99", "rss", "cpu"];
+
+function conflictText(c: Conflicts | undefined): string {
+  return c
+    ? `${fmt(c.status)} on status writes (${fmt(c.targets)} IntegrationTarget, ${
+      fmt(c.integrations)
+    } Integration), ${fmt(c.lease)} on Leases`
+    : "—";
+}
+
+/** A replicas run: beside one replica, who judges what, the membership changes, HTTP 409s. */
+export function replicasBody(r: RunResult, runs: RunResult[]): string {
+  const x = r.replicas as ReplicasResult;
+  const R = x.count;
+  const one = oneReplicaOf(r, runs);
+  const lines: string[] = [
+    `Run ${r.date}; code ${
+      x.run.codeHash ?? "?"
+    }; ${R} \`serve\` replicas, each \`--leader-elect --sharding=dynamic ` +
+    `--identity=r-<i> --lease-duration=${x.leaseDurationS}s --mode=watch\`, on one control plane; ` +
+    `healthCheckInterval ${r.intervalS}s; ${r.failures} failures + ${r.failures} recoveries; steady window ${r.steadyS} s; ` +
+    `**lease duration ${x.leaseDurationS} s**.` +
+    (x.loadavg
+      ? ` Load average (1, 5, 15 min) at its start ${x.loadavg.start.map(fmt).join(", ")}${
+        x.loadavg.end ? `, at its end ${x.loadavg.end.map(fmt).join(", ")}` : ""
+      } (its own processes and any other work on the machine).`
+      : ""),
+    "",
+    one === undefined
+      ? `Beside one replica: no one-replica watch run of N = ${r.n} to compare with (run the bench with --modes watch).`
+      : x.baseline
+      ? "Beside one replica (`serve` alone in watch mode, the same bench invocation, just before):"
+      : `Beside one replica (the watch column of *N = ${r.n}*, run ${one.run.date}):`,
+    "",
+    `| measure | 1 replica | ${R} replicas |`,
+    "|---|---:|---:|",
+  ];
+  for (const key of COMPARED) {
+    const m = MEASURES.find((m) => m.key === key)!;
+    const label = key === "readyz"
+      ? `${m.label.replace(" (s)", "")} (s; ${R} replicas: all of them)`
+      : key === "rss"
+      ? `${m.label} (${R} replicas: the largest)`
+      : key === "cpu"
+      ? `${m.label} (${R} replicas: together)`
+      : m.label;
+    lines.push(`| ${label} | ${cell(m, one?.m)} | ${cell(m, x.run)} |`);
+  }
+  lines.push(
+    `| serve start → every target judged by the replica the hash names, fresh, metrics agree (s) | — | ${
+      fmt(x.settledS)
+    } |`,
+  );
+  lines.push("");
+  const o = x.ownership;
+  lines.push(
+    `Who judges what when the start settled (per replica: targets whose \`status.judgedBy\` names it, its own ` +
+      "`ksit_owned_targets{replica}`; peak RSS and CPU of its whole life):",
+    "",
+    "| replica | targets judged (status.judgedBy) | ksit_owned_targets | peak RSS (MiB) | CPU steady (s / min) | CPU total (s) | started (s) | stopped |",
+    "|---|---:|---:|---:|---:|---:|---:|---|",
+  );
+  for (const p of x.replicas) {
+    const stopped = p.stoppedBy === "end"
+      ? "at the end"
+      : p.stoppedBy
+      ? `${p.stoppedBy} at ${fmt(p.stoppedS)} s`
+      : "—";
+    lines.push(
+      `| ${p.id}${p.leader ? " (leader)" : ""} | ${fmt(p.judgedBy)} | ${fmt(p.ownedTargets)} | ${
+        fmt(p.rssPeakMiB)
+      } | ${fmt(p.cpuSPerMin)} | ${fmt(p.cpuTotalS)} | ${fmt(p.startedS)} | ${stopped} |`,
+    );
+  }
+  if (o) {
+    const judged = Object.entries(o.byJudgedBy).filter(([k]) => k !== "").reduce((a, [, v]) => a + v, 0);
+    lines.push(`| all | ${judged} of ${o.targets} | ${o.ownedSum} | | | | | |`);
+  }
+  lines.push("");
+  if (o) {
+    const exact = o.targets === r.n && o.ownedSum === r.n && o.heldByTwo === 0 && o.notHeld === 0 &&
+      o.unowned === 0 && o.hashAgrees === r.n;
+    lines.push(
+      `Every target judged by exactly one replica: **${exact ? "yes" : "no"}** — ${o.targets} targets, ` +
+        `${o.unowned} without a live replica in judgedBy; ksit_owned_targets add up to ${o.ownedSum} (N = ${r.n}); ` +
+        `targets held by two replicas (a ksit_target_reachable series in both) ${o.heldByTwo}, by none ${o.notHeld}; ` +
+        `judgedBy is the rendezvous owner for ${o.hashAgrees} of ${o.targets}. Targets whose judgedBy named ` +
+        `another replica first during the start: ${fmt(x.startOwnerChanges)}.`,
+      "",
+    );
+  } else {lines.push(
+      "Every target judged by exactly one replica: **not measured** (the start did not settle).",
+      "",
+    );}
+  lines.push(
+    `Membership changes, each until the shares settled again (lease duration ${x.leaseDurationS} s):`,
+    "",
+    "| change | replicas | targets the hash moves | longest a moved target went unjudged (s) | shares settled (s) | owner changes the hash did not ask for | HTTP 409 on status writes (IntegrationTarget + Integration) | HTTP 409 on Leases |",
+    "|---|---|---:|---:|---:|---:|---:|---:|",
+    ...x.changes.map((c: ChangeResult) =>
+      `| ${c.what} | ${c.from} → ${c.to} | ${c.moved} | ${
+        c.longestUnjudgedS === undefined
+          ? `timeout (${c.movedDone} of ${c.moved} reached)`
+          : fmt(c.longestUnjudgedS)
+      } | ${c.settledS === undefined ? "timeout" : fmt(c.settledS)} | ${c.strayOwnerChanges} | ${
+        fmt(c.conflicts.status)
+      } (${fmt(c.conflicts.targets)} + ${fmt(c.conflicts.integrations)}) | ${fmt(c.conflicts.lease)} |`
+    ),
+    "",
+    `Takeover after SIGKILL of a replica that does not lead: **${
+      x.takeoverS === undefined ? "not measured" : `${fmt(x.takeoverS)} s`
+    }** (lease duration ${x.leaseDurationS} s; expected between two thirds of it and all of it — the survivors ` +
+      "count from the last renewal they saw, renewals come every third — plus one check): until every " +
+      "target it judged had `status.judgedBy` of a survivor and a fresh result of every Integration.",
+    "",
+    'HTTP 409 conflicts answered by the control-plane kube-apiserver (`apiserver_request_total{code="409"}`; ' +
+      "status writes: integrationtargets/status and integrations/status): " +
+      Object.entries(x.phaseConflicts).map(([k, c]) => `${k}: ${conflictText(c)}`).join("; ") +
+      "; the changes: in their table.",
+  );
+  const errs = [
+    ...(x.error ? [`- the run stopped early: ${x.error}`] : []),
+    ...(x.run.detectTimeoutTargets?.length
+      ? [`- detection timed out (target/tool/phase): ${x.run.detectTimeoutTargets.join(", ")}`]
+      : []),
+  ];
+  if (errs.length) lines.push("", "Problems:", "", ...errs);
+  return lines.join("\n");
 }

@@ -17,6 +17,7 @@ import { imageWithTag } from "../../tests/support/faults.ts";
 import { NEVER_READY_TAG } from "../../tests/support/kwok_stages.ts";
 import { installTool } from "../../tests/support/live_workloads.ts";
 import { Inspector, type ProfileSummary } from "./profile.ts";
+import { type ReplicasResult, runReplicas } from "./replicas.ts";
 import { Api, parallel, type WatchedObject, Watcher } from "./api.ts";
 import {
   addInto,
@@ -31,8 +32,8 @@ import {
 } from "./measure.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
-const NS = "ksit-bench";
-const WORKLOAD = ["w1", "w2", "w3"] as const;
+export const NS = "ksit-bench";
+export const WORKLOAD = ["w1", "w2", "w3"] as const;
 const LABEL = { "bench.ksit.io/fleet": "all" };
 
 /** The four tools: the fixture seeded on every server and the required Deployment a failure breaks. */
@@ -66,6 +67,13 @@ export interface BenchOptions {
   viaLocalhost?: boolean;
   /** Live workload clusters (real controllers, kwok nodes; failures are rollouts): N ≤ 100. */
   live?: boolean;
+  /**
+   * After the modes: this many `serve` replicas with `--sharding=dynamic` on the same servers (replicas.ts), a
+   * run of its own in the results.
+   */
+  replicas?: number;
+  /** The replicas' `--lease-duration` (ms). */
+  leaseDurationMs?: number;
   logDir: string;
   log: (s: string) => void;
 }
@@ -149,6 +157,8 @@ export interface RunResult {
   idlePerMin: Record<string, number>;
   modes: ModeResult[];
   notes: string[];
+  /** A run of several replicas (`--replicas`): its measures; `modes` is then empty. */
+  replicas?: ReplicasResult;
 }
 
 /** 127.0.0.2, 127.0.0.3, … : target i's own loopback address. */
@@ -161,12 +171,12 @@ export function targetName(i: number): string {
   return `t${String(i).padStart(4, "0")}`;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const secs = (ms: number) => Math.round(ms) / 1000;
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const secs = (ms: number) => Math.round(ms) / 1000;
 
 type Scrape = { at: number; samples: Sample[] };
 
-async function scrape(apis: Api[]): Promise<Scrape> {
+export async function scrape(apis: Api[]): Promise<Scrape> {
   const texts = await Promise.all(apis.map((a) => a.text("/metrics")));
   return { at: performance.now(), samples: texts.flatMap(parseProm) };
 }
@@ -182,7 +192,11 @@ function clusterEntry(o: WatchedObject | undefined, name: string) {
   );
 }
 
-export async function runBench(o: BenchOptions): Promise<RunResult> {
+/**
+ * The run at one N: the one-replica modes (`o.modes`, possibly none) in the first result and, with
+ * `o.replicas`, the replicas' run in a second one (same servers and targets, same invocation).
+ */
+export async function runBench(o: BenchOptions): Promise<RunResult[]> {
   const log = o.log;
   const t0 = performance.now();
   if (o.live && o.n > MAX_LIVE_TARGETS) throw new Error(`--live: at most ${MAX_LIVE_TARGETS} targets`);
@@ -280,16 +294,12 @@ export async function runBench(o: BenchOptions): Promise<RunResult> {
 
     const integrations = new Watcher(cpApi, `/apis/ksit.io/v1alpha1/namespaces/${NS}/integrations`);
 
-    // ------------------------------------------------------------------ one mode
-    const runMode = async (mode: "watch" | "poll"): Promise<ModeResult> => {
-      const r: ModeResult = {
-        mode,
-        detectMs: [],
-        detectAllMs: [],
-        detectTimeouts: 0,
-        detectAllTimeouts: 0,
-      };
-      // fresh Integrations (no status): judged time starts from nothing
+    /**
+     * Fresh Integrations (no status), and IntegrationTargets without the status an earlier serve wrote: judged
+     * time starts from nothing (a target's status holds its results per Integration name and generation, which a
+     * recreated Integration of the same name would take for its own).
+     */
+    const freshState = async () => {
       for (const t of TOOLS) {
         await cpApi.request(
           "DELETE",
@@ -301,6 +311,15 @@ export async function runBench(o: BenchOptions): Promise<RunResult> {
         );
       }
       await integrations.until((m) => m.size === 0, 30_000);
+      const targetsPath = `/apis/ksit.io/v1alpha1/namespaces/${NS}/integrationtargets`;
+      const list = await cpApi.request<{ items: WatchedObject[] }>("GET", targetsPath);
+      const withStatus = list.items.filter((t) => t.status !== undefined).map((t) => t.metadata.name);
+      await parallel(withStatus, 24, async (name) => {
+        const after = await cpApi.request<WatchedObject>("PATCH", `${targetsPath}/${name}/status`, {
+          status: null,
+        }, { contentType: "application/merge-patch+json" });
+        if (after.status !== undefined) throw new Error(`${name}: status not cleared`);
+      });
       for (const t of TOOLS) {
         await cpApi.request("POST", `/apis/ksit.io/v1alpha1/namespaces/${NS}/integrations`, {
           apiVersion: "ksit.io/v1alpha1",
@@ -314,6 +333,18 @@ export async function runBench(o: BenchOptions): Promise<RunResult> {
         });
       }
       await integrations.until((m) => m.size === TOOLS.length, 30_000);
+    };
+
+    // ------------------------------------------------------------------ one mode
+    const runMode = async (mode: "watch" | "poll"): Promise<ModeResult> => {
+      const r: ModeResult = {
+        mode,
+        detectMs: [],
+        detectAllMs: [],
+        detectTimeouts: 0,
+        detectAllTimeouts: 0,
+      };
+      await freshState();
 
       const judged = (m: Map<string, WatchedObject>) =>
         TOOLS.every((t) => {
@@ -334,35 +365,13 @@ export async function runBench(o: BenchOptions): Promise<RunResult> {
       const inspectPort = o.profile ? freePort() : undefined;
       r.codeHash = await codeHash(o.serveEntry ? new URL(".", `file://${o.serveEntry}`).pathname : root);
       const start = performance.now();
-      // output straight into the log file (no pipe for serve to block on while the bench is busy)
-      const child = new Deno.Command("bash", {
-        args: [
-          "-c",
-          'exec "$0" "$@" >"$KSIT_BENCH_LOG" 2>&1',
-          Deno.execPath(),
-          "run",
-          "-A",
-          ...o.serveDenoFlags,
-          ...(inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
-          o.serveEntry ?? `${root}main.ts`,
-          "serve",
-          "--kubeconfig",
-          cp.kubeconfigPath,
-          "--namespace",
-          NS,
-          "--health-addr",
-          `127.0.0.1:${port}`,
-          "--mode",
-          mode,
-          ...o.serveArgs,
-        ],
-        cwd: root,
-        stdin: "null",
-        stdout: "null",
-        stderr: "null",
-        env: { NO_COLOR: "1", KSIT_BENCH_LOG: logPath },
-      }).spawn();
-      h.track(child.pid);
+      const child = spawnServe(o, h, {
+        kubeconfig: cp.kubeconfigPath,
+        port,
+        logPath,
+        denoFlags: inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : [],
+        args: ["--mode", mode],
+      });
       let inspector: Inspector | undefined;
       if (inspectPort) {
         try {
@@ -761,15 +770,41 @@ export async function runBench(o: BenchOptions): Promise<RunResult> {
       return secs(median(xs)!);
     };
     await integrations.start();
+    const results: RunResult[] = [];
     try {
       for (const mode of o.modes) {
         const r = await runMode(mode);
         result.modes.push(r);
       }
+      if (o.modes.length) results.push(result);
+      if (o.replicas) {
+        const { notes: _, ...shared } = result;
+        const rep: RunResult = { ...shared, date: new Date().toISOString(), modes: [], notes: [] };
+        await freshState();
+        rep.replicas = await runReplicas({
+          o,
+          count: o.replicas,
+          h,
+          cpApi,
+          integrations,
+          spawn: (port, logPath, args) =>
+            spawnServe(o, h, { kubeconfig: cp.kubeconfigPath, port, logPath, denoFlags: [], args }),
+          detection: (r) => detection(r, "watch"),
+          judged: (m) =>
+            TOOLS.every((t) => {
+              const i = m.get(t.type);
+              return i?.status?.phase === "Running" && i.status.summary?.healthy === o.n &&
+                i.status.observedGeneration === i.metadata.generation;
+            }),
+          codeHash: () => codeHash(o.serveEntry ? new URL(".", `file://${o.serveEntry}`).pathname : root),
+          baseline: result.modes.find((m) => m.mode === "watch"),
+        });
+        results.push(rep);
+      }
     } finally {
       await integrations.stop();
     }
-    return result;
+    return results;
   } finally {
     cpApi.close();
     for (const a of wApis) a.close();
@@ -831,6 +866,45 @@ async function liveSteps(api: Api, ns: string, name: string): Promise<Step[]> {
     { phase: "Degraded", send: () => api.request("PATCH", path, images(NEVER_READY_TAG), strategic) },
     { phase: "Running", send: () => api.request("PATCH", path, images(), strategic) },
   ];
+}
+
+/**
+ * `serve` (or `o.serveEntry`) against the control plane in the bench's namespace, its output straight into
+ * `logPath` (no pipe for serve to block on while the bench is busy); the harness reaps it if the bench dies.
+ */
+export function spawnServe(
+  o: BenchOptions,
+  h: Harness,
+  s: { kubeconfig: string; port: number; logPath: string; denoFlags: string[]; args: string[] },
+): Deno.ChildProcess {
+  const child = new Deno.Command("bash", {
+    args: [
+      "-c",
+      'exec "$0" "$@" >"$KSIT_BENCH_LOG" 2>&1',
+      Deno.execPath(),
+      "run",
+      "-A",
+      ...o.serveDenoFlags,
+      ...s.denoFlags,
+      o.serveEntry ?? `${root}main.ts`,
+      "serve",
+      "--kubeconfig",
+      s.kubeconfig,
+      "--namespace",
+      NS,
+      "--health-addr",
+      `127.0.0.1:${s.port}`,
+      ...s.args,
+      ...o.serveArgs,
+    ],
+    cwd: root,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+    env: { NO_COLOR: "1", KSIT_BENCH_LOG: s.logPath },
+  }).spawn();
+  h.track(child.pid);
+  return child;
 }
 
 /** A digest of the code `serve` runs (the controller was changing while the bench was written). */

@@ -384,16 +384,19 @@ export const CLUSTER_REASON_DOCS: Record<keyof typeof CLUSTER_REASONS, ReasonDoc
   },
   NotJudged: {
     means: "Unknown: the target is selected, but no `serve` replica has written its verdict for the " +
-      "Integration's current generation (the IntegrationTarget's `status.results`) within a minute. The " +
+      "Integration's current generation (the IntegrationTarget's `status.results`) within 2 minutes. The " +
       "replica that owns the target (`status.judgedBy`) is down, cannot reach the control plane, or is stuck.",
     causes: [
       "With several replicas: the owner died and its Lease has not expired yet, or no replica is running.",
       "The controller cannot write IntegrationTarget status (RBAC, API server errors).",
     ],
     confirm: [
-      "kubectl get integrationtargets -n ksit-system -o wide",
+      `${TARGET_LIST} -o wide`,
       "kubectl get leases -n ksit-system -l ksit.io/replica-of",
-      "kubectl logs -n ksit-system deploy/ksit --all-containers --prefix | grep -i 'target'",
+      {
+        sh: "kubectl logs -n ksit-system deploy/ksit --all-containers --prefix | grep -i 'target'",
+        skip: NO_POD,
+      },
     ],
     fix: [
       "Bring the controller's replicas back (`kubectl get pods -n ksit-system`); the others take the target " +

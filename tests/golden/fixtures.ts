@@ -174,13 +174,14 @@ export async function goldenCheckResults(): Promise<CheckResult[]> {
   return out;
 }
 
-/** IntegrationTargets of the clusters: cluster-3 is unreachable. */
+/** IntegrationTargets of the clusters, judged by two serve replicas: cluster-3 is unreachable. */
 export function goldenTargets(): IntegrationTarget[] {
   const target = (
     name: string,
     ready: "True" | "False",
     reason: string,
     message: string,
+    judgedBy: string,
   ): IntegrationTarget => ({
     apiVersion: "ksit.io/v1alpha1",
     kind: "IntegrationTarget",
@@ -190,11 +191,18 @@ export function goldenTargets(): IntegrationTarget[] {
       observedGeneration: 1,
       ...(ready === "True" ? { serverVersion: "v1.33.1" } : {}),
       conditions: [{ type: "Ready", status: ready, reason, message, lastTransitionTime: ago(HOUR) }],
+      judgedBy,
     },
   });
   return [
-    target("cluster-1", "True", "Connected", "connected"),
-    target("cluster-2", "True", "Connected", "connected"),
-    target("cluster-3", "False", "ClusterUnreachable", "dial tcp 10.0.0.3:6443: connect: connection refused"),
+    target("cluster-1", "True", "Connected", "connected", "ksit-7d9f8c6b5-2xkqp"),
+    target("cluster-2", "True", "Connected", "connected", "ksit-7d9f8c6b5-9wzrt"),
+    target(
+      "cluster-3",
+      "False",
+      "ClusterUnreachable",
+      "dial tcp 10.0.0.3:6443: connect: connection refused",
+      "ksit-7d9f8c6b5-2xkqp",
+    ),
   ];
 }

@@ -39,6 +39,16 @@ export const NOT_RUN: Record<string, string> = {
   "kubectl ksit dashboard -A --port 0":
     "a server that runs until Ctrl-C: tests/dashboard_e2e_test.ts runs `kubectl ksit dashboard -n … --port 0` on " +
     "live clusters (-A: the same informers without a namespace)",
+  "helm upgrade --install ksit deploy/helm/ksit -n ksit-system --set replicaCount=3":
+    "needs pods and a kubelet: the quickstart runs `serve` as a local process; tests/deploy_helm_test.ts renders " +
+    "replicaCount > 1 (leader election, --sharding=dynamic, the sharding Role) and tests/sharding_test.ts runs three " +
+    "replicas",
+  "kubectl ksit target list -n ksit-system -o wide":
+    "the quickstart runs one replica; tests/golden/targets.wide.txt holds the JUDGED BY column, tests/sharding_test.ts " +
+    "checks judgedBy with three replicas",
+  "kubectl get leases -n ksit-system -l ksit.io/replica-of":
+    "the quickstart runs one replica, without replica Leases; tests/sharding_test.ts and the bench (--replicas) run " +
+    "several",
   "kubectl -n ksit-system port-forward deploy/ksit 8081":
     "needs a pod and a kubelet: the quickstart runs `serve` as a local process (tests/in_cluster_test.ts reads the " +
     "chart's dashboard port of the in-pod serve)",
