@@ -189,5 +189,9 @@ export const defineServe: CommandDefinition = (parent, { run }) => {
         "targets (same form as --inventory)",
       sourceNamespaces,
     )
+    .option(
+      "--ui-addr <addr>",
+      "serve the dashboard (/ui/) on this address, e.g. 127.0.0.1:8081 (default: off)",
+    )
     .action((opts, cmd) => run(serve(globalsOf(cmd), opts)));
 };
