@@ -52,7 +52,23 @@ interface Seen {
   record: string;
   observedAt: number;
   durationMs: number;
+  resourceVersion: string;
 }
+
+/**
+ * When a Lease seen for the first time counts as last renewed: now (a full lease duration before it can
+ * expire, as client-go's leader election does), unless its own renewTime is older than two lease durations
+ * by this clock — the Lease of a replica that was killed long ago, which would otherwise make a replica that
+ * starts later leave that replica's share of targets unjudged for a lease duration. Two durations of clock
+ * skew between pods are needed to take a live replica for a dead one.
+ */
+function firstSight(lease: V1Lease, now: number, durationMs: number): number {
+  const renewed = lease.spec?.renewTime ? new Date(lease.spec.renewTime as unknown as string).getTime() : NaN;
+  return Number.isFinite(renewed) && now - renewed > 2 * durationMs ? now - durationMs : now;
+}
+
+/** A replica Lease unchanged this many lease durations is deleted (its replica was killed: nothing else would). */
+const GONE_AFTER_DURATIONS = 3;
 
 export class Membership {
   private readonly informer: Informer<V1Lease>;
@@ -95,6 +111,7 @@ export class Membership {
     while (!signal.aborted) {
       await this.renew();
       this.recompute();
+      await this.collectGone();
       await sleep(period, signal);
     }
     clearTimeout(this.timer);
@@ -168,6 +185,37 @@ export class Membership {
     }
   }
 
+  /**
+   * Deletes the Leases of replicas gone for GONE_AFTER_DURATIONS lease durations (killed ones leave theirs),
+   * with the resourceVersion seen as a precondition: a Lease renewed meanwhile stays. Any replica may do it.
+   */
+  private async collectGone(): Promise<void> {
+    const now = this.o.clock.now();
+    const { namespace } = this.o;
+    for (const [name, seen] of this.seen) {
+      if (name === this.leaseName || now - seen.observedAt < GONE_AFTER_DURATIONS * seen.durationMs) continue;
+      try {
+        await this.o.kube.call("delete", () =>
+          this.api.deleteNamespacedLease({
+            name,
+            namespace,
+            body: { preconditions: { resourceVersion: seen.resourceVersion } },
+          }));
+        this.o.log.info("lease of a gone replica deleted", { lease: name, holder: seen.holder });
+      } catch (e) {
+        const code = errorCode(e);
+        if (code !== 404 && code !== 409) {
+          this.o.log.warn("lease of a gone replica not deleted", {
+            lease: name,
+            error: errorMessage(e),
+            code,
+          });
+        }
+      }
+      this.seen.delete(name);
+    }
+  }
+
   private async remove(): Promise<void> {
     const { namespace } = this.o;
     try {
@@ -194,7 +242,13 @@ export class Membership {
       const record = `${holder}|${String(lease.spec?.renewTime ?? "")}|${lease.metadata?.resourceVersion}`;
       const durationMs = (lease.spec?.leaseDurationSeconds ?? 15) * 1000;
       const before = this.seen.get(name);
-      const seen = before?.record === record ? before : { holder, record, observedAt: now, durationMs };
+      const seen = before?.record === record ? before : {
+        holder,
+        record,
+        observedAt: before ? now : firstSight(lease, now, durationMs),
+        durationMs,
+        resourceVersion: lease.metadata?.resourceVersion ?? "",
+      };
       this.seen.set(name, seen);
       if (!holder || holder === this.o.identity) continue;
       const expiry = seen.observedAt + seen.durationMs;

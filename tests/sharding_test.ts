@@ -3,7 +3,7 @@
  * `--sharding=dynamic` judge disjoint shares of 30 IntegrationTargets (each target's status.judgedBy, each
  * replica's own request metrics), roll up the same Integration statuses as one replica does, and after
  * SIGKILL of one replica the others take its targets over within the lease duration plus 10 s and judge
- * them (a failure on a taken-over target shows).
+ * them (a failure on a taken-over target shows); the killed replica's Lease is deleted by the survivors.
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Integration, IntegrationTarget } from "../api/types.ts";
@@ -226,6 +226,24 @@ Deno.test("three replicas judge disjoint shares, roll up what one replica does, 
         orphans.some((o) => now.find((t) => t.metadata.name === o)?.status?.judgedBy === id)
       );
       assert(tookOver.length > 0, "no survivor took over a target");
+
+      // the killed replica's Lease does not stay behind: the survivors delete it after 3 lease durations unchanged
+      const leases = async () =>
+        (await h.cluster("cp").kubectl([
+          "get",
+          "leases",
+          "-n",
+          ns,
+          "-l",
+          "ksit.io/replica-of=ksit-controller",
+          "-o",
+          "jsonpath={.items[*].spec.holderIdentity}",
+        ])).stdout.split(/\s+/).filter(Boolean).sort();
+      await eventually(async () => !(await leases()).includes(victim), {
+        what: `the Lease of ${victim} deleted by the survivors`,
+        timeoutMs: (3 * LEASE_S + 10) * 1000,
+      });
+      assertEquals(await leases(), [...replicas.keys()].sort());
     });
   } finally {
     for (const p of replicas.values()) await p.stop("SIGKILL");
