@@ -17,6 +17,7 @@ import { imageWithTag } from "../../tests/support/faults.ts";
 import { NEVER_READY_TAG } from "../../tests/support/kwok_stages.ts";
 import { installTool } from "../../tests/support/live_workloads.ts";
 import { Inspector, type ProfileSummary } from "./profile.ts";
+import { STATUS_WRITE_INTERVAL_MS } from "../../controller/status_writer.ts";
 import { type ReplicasResult, runReplicas } from "./replicas.ts";
 import { Api, parallel, type WatchedObject, Watcher } from "./api.ts";
 import {
@@ -648,6 +649,10 @@ export async function runBench(o: BenchOptions): Promise<RunResult[]> {
           let seenAll = true;
           for (const step of steps) {
             const phase = step.phase;
+            // a change within a second of the Integration's last status write waits for the rest of that second
+            // (one write per object per second: coalescing flaps, controller/status_writer.ts); the samples are
+            // changes after a quiet second, as failures come, not the write rate limit measured again and again
+            await sleep(STATUS_WRITE_INTERVAL_MS + 100);
             const sent = performance.now();
             const one = integrations.until(
               (m) => clusterEntry(m.get(tool.type), name)?.phase === phase,
