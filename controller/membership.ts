@@ -25,6 +25,7 @@ import { Informer } from "../kube/informer.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/log.ts";
 import { hash32 } from "./sharding.ts";
+import { sleepUntilAborted } from "../util/sleep.ts";
 
 export const REPLICA_OF_LABEL = "ksit.io/replica-of";
 
@@ -57,14 +58,15 @@ interface Seen {
 
 /**
  * When a Lease seen for the first time counts as last renewed: now (a full lease duration before it can
- * expire, as client-go's leader election does), unless its own renewTime is older than two lease durations
- * by this clock — the Lease of a replica that was killed long ago, which would otherwise make a replica that
- * starts later leave that replica's share of targets unjudged for a lease duration. Two durations of clock
- * skew between pods are needed to take a live replica for a dead one.
+ * expire, as client-go's leader election does), unless its own renewTime is older than a lease duration by
+ * this clock — the Lease of a replica that was killed, which would otherwise make a replica that starts later
+ * leave that replica's share of targets unjudged for a lease duration (measured: 16 s with a 15 s lease). A live
+ * replica renews every third of the duration, so only a clock skew over two thirds of it between pods could
+ * make a live replica look dead here, and only until its next renewal.
  */
 function firstSight(lease: V1Lease, now: number, durationMs: number): number {
   const renewed = lease.spec?.renewTime ? new Date(lease.spec.renewTime as unknown as string).getTime() : NaN;
-  return Number.isFinite(renewed) && now - renewed > 2 * durationMs ? now - durationMs : now;
+  return Number.isFinite(renewed) && now - renewed > durationMs ? now - durationMs : now;
 }
 
 /** A replica Lease unchanged this many lease durations is deleted (its replica was killed: nothing else would). */
@@ -112,7 +114,7 @@ export class Membership {
       await this.renew();
       this.recompute();
       await this.collectGone();
-      await sleep(period, signal);
+      await sleepUntilAborted(period, signal);
     }
     clearTimeout(this.timer);
     this.informer.stop();
@@ -274,17 +276,4 @@ export class Membership {
       this.timer = setTimeout(() => this.recompute(), Math.max(10, nextExpiry - now + 10));
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
