@@ -11,6 +11,7 @@ import type { Clock } from "../util/clock.ts";
 import type { ClusterClient } from "../kube/client.ts";
 import { errorCode, errorMessage } from "../kube/errors.ts";
 import type { Logger } from "../util/log.ts";
+import { sleepUntilAborted } from "../util/sleep.ts";
 
 export interface LeaderOptions {
   kube: ClusterClient;
@@ -47,7 +48,7 @@ export class LeaderElector {
     while (!signal.aborted) {
       const wakeIn = await this.tick();
       this.update();
-      await sleep(Math.max(50, Math.min(this.o.retryPeriodMs, wakeIn ?? Infinity)), signal);
+      await sleepUntilAborted(Math.max(50, Math.min(this.o.retryPeriodMs, wakeIn ?? Infinity)), signal);
     }
     if (this.leading) await this.release();
     this.setLeading(false);
@@ -182,17 +183,4 @@ export class LeaderElector {
       this.o.log.warn("lease release failed", { error: errorMessage(e) });
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

@@ -1,16 +1,8 @@
 /** Comparing and writing status: writes happen only when the desired status differs from the current one. */
 
-/** JSON with object keys sorted and undefined dropped: equal texts ⇔ equal values as the API stores them. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v) => {
-    if (v && typeof v === "object" && !Array.isArray(v)) {
-      const out: Record<string, unknown> = {};
-      for (const k of Object.keys(v).sort()) if (v[k] !== undefined) out[k] = v[k];
-      return out;
-    }
-    return v;
-  });
-}
+import { canonicalJson } from "../util/canonical_json.ts";
+
+export { canonicalJson };
 
 /**
  * Canonical JSON of statuses as cached (an informer's objects are never changed in place, and one is compared

@@ -27,6 +27,7 @@ import {
 } from "../api/labels.ts";
 import type { IntegrationTarget, IntegrationTargetSpec } from "../api/types.ts";
 import { decodeBase64Text } from "../util/base64.ts";
+import { canonicalJson } from "../util/canonical_json.ts";
 
 /** What the mapping reads of any inventory object. */
 export interface InventoryObject {
@@ -369,27 +370,15 @@ export function profileAccess(
   return { provider };
 }
 
-/** JSON with object keys sorted: equal texts ⇔ equal values. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v) => {
-    if (v && typeof v === "object" && !Array.isArray(v)) {
-      const out: Record<string, unknown> = {};
-      for (const k of Object.keys(v).sort()) if (v[k] !== undefined) out[k] = v[k];
-      return out;
-    }
-    return v;
-  });
-}
-
 /**
  * Whether `current` already is what an entry asks for, in what the inventory manages of a target: its labels,
  * the source-object annotation, its ownerReferences and its spec.
  */
 export function sameManaged(current: IntegrationTarget, desired: IntegrationTarget): boolean {
   const owners = (t: IntegrationTarget) => (t.metadata.ownerReferences ?? []).map((o) => o.uid).sort();
-  return canonical(current.metadata.labels ?? {}) === canonical(desired.metadata.labels ?? {}) &&
+  return canonicalJson(current.metadata.labels ?? {}) === canonicalJson(desired.metadata.labels ?? {}) &&
     current.metadata.annotations?.[SOURCE_OBJECT_ANNOTATION] ===
       desired.metadata.annotations?.[SOURCE_OBJECT_ANNOTATION] &&
-    canonical(owners(current)) === canonical(owners(desired)) &&
-    canonical(current.spec) === canonical(desired.spec);
+    canonicalJson(owners(current)) === canonicalJson(owners(desired)) &&
+    canonicalJson(current.spec) === canonicalJson(desired.spec);
 }
