@@ -10,8 +10,9 @@
  * - ksit.io integrations, integrationtargets: list, watch   (informers below)
  * - ksit.io integrations/status, integrationtargets/status: patch   (status_writer.ts)
  * - "" secrets: list, watch   (kubeconfig Secrets informer)
- * - "" events: create, patch   (events.ts)
- * - coordination.k8s.io leases: create; get, update by name   (leader.ts; files/leader-election-rbac.yaml)
+ * - "" events: create, patch   (events.ts); list   (ui_source.ts: the dashboard's Events of one Integration)
+ * - coordination.k8s.io leases: create; get, update by name   (leader.ts; files/leader-election-rbac.yaml);
+ *   with --sharding=dynamic also list, watch, delete   (membership.ts; files/sharding-rbac.yaml)
  * With inventory sources (`--inventory`, `--credentials-from`): what inventory_caches.ts reads in their
  * namespaces, and, to maintain targets, create/patch/delete integrationtargets (inventory_sync.ts).
  */
