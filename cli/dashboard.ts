@@ -27,6 +27,11 @@ export function openCommand(url: string, os: typeof Deno.build.os = Deno.build.o
   return ["xdg-open", [url]];
 }
 
+/**
+ * `kubectl ksit dashboard`: the local source on the user's kubeconfig, the server on loopback, the URL printed
+ * (and opened with --open), then serve until Ctrl-C. Over 60 lines because it is the command's whole life,
+ * top to bottom; each step is one call.
+ */
 export async function dashboard(
   g: GlobalOptions,
   o: DashboardOptions,

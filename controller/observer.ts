@@ -126,6 +126,8 @@ export class WatchObserver implements Observer {
    * must be read cannot be (an optional default namespace the RBAC refuses is left out, and retried after
    * OPTIONAL_DENIED_RETRY_MS); waiting while a cache lists; else judged on the merged snapshot. When the tool
    * is not in its default namespaces, the (cached) discovery adds the namespaces its labels place it in.
+   * Over 60 lines because the two passes (default namespaces, then discovered ones) share the `use` closure
+   * and the verdict memo's stamp; split, each half would take six parameters back and forth.
    */
   async observe(
     user: string,

@@ -155,6 +155,8 @@ export class TargetReconciler {
    * The verdict of every enabled Integration that selects `t`: Unknown with the target's reason while it is
    * not connected; else observed. A pair whose caches still list keeps its last result (the roll-up waits
    * for a result of the Integration's current generation). Pairs no longer selected are released.
+   * Over 60 lines because the pairs are judged concurrently and the bookkeeping after them (released pairs,
+   * changed results, component metrics) must see all of them at once.
    */
   private async judge(
     t: IntegrationTarget,

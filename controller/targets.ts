@@ -192,7 +192,8 @@ export function projectSecret(secret: V1Secret): CachedSecret {
 /**
  * Brings `conn` in line with the Secret: parses the kubeconfig under the Secret rules and the server policy,
  * and rebuilds or drops the client. Does not contact the cluster. Returns true when the client changed (new
- * generation or dropped).
+ * generation or dropped). Over 60 lines because each refusal (missing Secret, each credential format, the
+ * server policy) sets its own reason and message on `conn` in order; they read as one decision table.
  */
 export async function refreshConnection(
   conn: Connection,
