@@ -304,15 +304,20 @@ export const componentStatusSchema = {
   },
 } as const;
 
+/** A verdict on one cluster: what an Integration's status lists per cluster and a target's result holds. */
+const verdictProperties = {
+  phase: { type: "string", enum: INTEGRATION_PHASES },
+  reason: { type: "string" },
+  message: { type: "string" },
+  components: { type: "array", items: componentStatusSchema },
+} as const;
+
 export const clusterStatusSchema = {
   type: "object",
   required: ["name", "phase"],
   properties: {
     name: { type: "string" },
-    phase: { type: "string", enum: INTEGRATION_PHASES },
-    reason: { type: "string" },
-    message: { type: "string" },
-    components: { type: "array", items: componentStatusSchema },
+    ...verdictProperties,
   },
 } as const;
 
@@ -327,10 +332,7 @@ export const targetResultSchema = {
       format: "int64",
       description: "The Integration's metadata.generation this verdict was judged for.",
     },
-    phase: { type: "string", enum: INTEGRATION_PHASES },
-    reason: { type: "string" },
-    message: { type: "string" },
-    components: { type: "array", items: componentStatusSchema },
+    ...verdictProperties,
   },
 } as const;
 
