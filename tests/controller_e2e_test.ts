@@ -21,6 +21,7 @@ import {
   dumpOnFailure,
   getIntegration,
   getTarget,
+  leaseHolder,
   putKubeconfigSecret,
   readyCondition,
   startServe,
@@ -397,16 +398,7 @@ Deno.test("serve with only the chart's Role (ServiceAccount token): custom names
       await eventually(async () => (await events(cp, ns, "kps")).some((e) => e.type === "Warning"), {
         what: "Warning event",
       });
-      const lease = await cpc.kubectl([
-        "get",
-        "lease",
-        "ksit-controller",
-        "-n",
-        ns,
-        "-o",
-        "jsonpath={.spec.holderIdentity}",
-      ]);
-      assert(lease.stdout.length > 0, "lease held");
+      assert((await leaseHolder(cpc, ns)).length > 0, "lease held");
       const denied = (await serve.logs()).filter((l) => JSON.stringify(l).includes("403"));
       assertEquals(denied, [], "no Forbidden errors in serve's log");
     });
@@ -414,16 +406,7 @@ Deno.test("serve with only the chart's Role (ServiceAccount token): custom names
     assertEquals(await serve.stop(), 0);
   }
   // SIGTERM released the lease
-  const after = await cpc.kubectl([
-    "get",
-    "lease",
-    "ksit-controller",
-    "-n",
-    ns,
-    "-o",
-    "jsonpath={.spec.holderIdentity}",
-  ]);
-  assertEquals(after.stdout, "", "lease released on SIGTERM");
+  assertEquals(await leaseHolder(cpc, ns), "", "lease released on SIGTERM");
 });
 
 Deno.test("serve --mode=poll judges per interval without workload watches; enabled: false ⇒ Disabled, no calls", async () => {

@@ -16,6 +16,7 @@ import {
   dumpOnFailure,
   getIntegration,
   getTarget,
+  leaseHolder,
   putKubeconfigSecret,
   readyCondition,
   seedFixture,
@@ -40,19 +41,6 @@ async function setupTargets(ns: string): Promise<KubeConfig> {
   return cp;
 }
 
-async function holder(ns: string): Promise<string> {
-  const r = await harness().cluster("cp").kubectl([
-    "get",
-    "lease",
-    "ksit-controller",
-    "-n",
-    ns,
-    "-o",
-    "jsonpath={.spec.holderIdentity}",
-  ]);
-  return r.code === 0 ? r.stdout : "";
-}
-
 Deno.test("k. leader election: only the leader writes; kill -9 the leader ⇒ the other takes over", async () => {
   const h = harness();
   const ns = "res-k";
@@ -69,7 +57,10 @@ Deno.test("k. leader election: only the leader writes; kill -9 the leader ⇒ th
   try {
     await dumpOnFailure([a, b], async () => {
       await waitPhase(cp, ns, "flux", "Running");
-      const first = await eventually(async () => (await holder(ns)) || undefined, { what: "lease holder" });
+      const first = await eventually(
+        async () => (await leaseHolder(harness().cluster("cp"), ns)) || undefined,
+        { what: "lease holder" },
+      );
       const [leader, follower] = first === "serve-a" ? [a, b] : [b, a];
       // without sharding the follower stands by: it judges no target, holds no workload watch, writes nothing
       await eventually(async () => (await follower.get("/metrics")).text.includes("ksit_leader 0"), {
@@ -93,7 +84,7 @@ Deno.test("k. leader election: only the leader writes; kill -9 the leader ⇒ th
       const t0 = performance.now();
       await leader.stop("SIGKILL");
       const next = await eventually(async () => {
-        const hld = await holder(ns);
+        const hld = await leaseHolder(harness().cluster("cp"), ns);
         return hld && hld !== first ? hld : undefined;
       }, { timeoutMs: 30_000, intervalMs: 100, what: "new lease holder" });
       const takeoverMs = Math.round(performance.now() - t0);

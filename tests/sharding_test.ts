@@ -18,6 +18,7 @@ import {
   createTarget,
   dumpOnFailure,
   getIntegration,
+  leaseHolder,
   putKubeconfigSecret,
   seedFixture,
   type ServeProcess,
@@ -170,15 +171,7 @@ Deno.test("three replicas judge disjoint shares, roll up what one replica does, 
       );
 
       // SIGKILL one replica (not the leader, so the roll-up writer stays): its targets move within lease + 10 s
-      const leader = (await h.cluster("cp").kubectl([
-        "get",
-        "lease",
-        "ksit-controller",
-        "-n",
-        ns,
-        "-o",
-        "jsonpath={.spec.holderIdentity}",
-      ])).stdout;
+      const leader = await leaseHolder(h.cluster("cp"), ns);
       const victim = [...replicas.keys()].find((id) => id !== leader)!;
       const orphans = byOwner.get(victim)!;
       const t0 = performance.now();

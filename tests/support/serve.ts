@@ -313,6 +313,20 @@ export function readyCondition(
 }
 
 /** Polls until Integration `ns/name` has `phase`; returns it. */
+/** The holder of the leader-election Lease `ksit-controller` in `ns` ("" when none or no Lease). */
+export async function leaseHolder(cp: TestCluster, ns: string): Promise<string> {
+  const r = await cp.kubectl([
+    "get",
+    "lease",
+    "ksit-controller",
+    "-n",
+    ns,
+    "-o",
+    "jsonpath={.spec.holderIdentity}",
+  ]);
+  return r.code === 0 ? r.stdout : "";
+}
+
 export async function waitPhase(kc: KubeConfig, ns: string, name: string, phase: string, timeoutMs = 30_000) {
   return await eventually(async () => {
     const i = await getIntegration(kc, ns, name);
