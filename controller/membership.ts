@@ -58,15 +58,15 @@ interface Seen {
 
 /**
  * When a Lease seen for the first time counts as last renewed: now (a full lease duration before it can
- * expire, as client-go's leader election does), unless its own renewTime is older than a lease duration by
- * this clock — the Lease of a replica that was killed, which would otherwise make a replica that starts later
- * leave that replica's share of targets unjudged for a lease duration (measured: 16 s with a 15 s lease). A live
- * replica renews every third of the duration, so only a clock skew over two thirds of it between pods could
- * make a live replica look dead here, and only until its next renewal.
+ * expire, as client-go's leader election does), unless its own renewTime is older than two lease durations by
+ * this clock — the Lease of a replica killed a while ago, which would otherwise make a replica that starts later
+ * leave that replica's share of targets unjudged for a lease duration. Not one duration: a live replica whose
+ * renewals lag on a loaded machine (short leases in CI) was then taken for dead by a starting replica, which
+ * grabbed its targets for a moment.
  */
 function firstSight(lease: V1Lease, now: number, durationMs: number): number {
   const renewed = lease.spec?.renewTime ? new Date(lease.spec.renewTime as unknown as string).getTime() : NaN;
-  return Number.isFinite(renewed) && now - renewed > durationMs ? now - durationMs : now;
+  return Number.isFinite(renewed) && now - renewed > 2 * durationMs ? now - durationMs : now;
 }
 
 /** A replica Lease unchanged this many lease durations is deleted (its replica was killed: nothing else would). */
