@@ -183,6 +183,16 @@ export class Controller {
         // judged here: its results reached the roll-up before they were written)
         const targetKey = keyString(keyOf(o));
         if (!this.opts.ownership.owns(targetKey)) this.rollUpSoon(targetKey);
+        // a target judged here whose status another replica wrote (with --sharding=dynamic, one that took it
+        // for its own while the member lists disagreed: a replica starting, a lease expiring): written again,
+        // else that replica's judgedBy and results would stay until this one's next change. Not in the other
+        // modes, where two writers are a misconfiguration and would only take turns.
+        else if (
+          this.opts.ownership.mode === "dynamic" && type !== "delete" && o.status?.judgedBy &&
+          o.status.judgedBy !== this.opts.identity
+        ) {
+          this.enqueueTarget(targetKey);
+        }
       },
     });
     const labelSelector = opts.secretSelector || undefined;

@@ -234,6 +234,14 @@ export class Membership {
   /** Members from the watched Leases and the own renew; wakes again when the next one would expire. */
   private recompute(): void {
     const now = this.o.clock.now();
+    const renewDeadline = this.lastRenew + (this.o.leaseDurationMs * 2) / 3;
+    if (!this.informer.synced) {
+      // the replica Leases are not listed (yet): the others are unknown, and taking itself for the only member
+      // would have a starting replica judge (and write) every target for a moment. It takes part from the first
+      // list on; a replica that cannot renew still drops out at once.
+      if (renewDeadline <= now) this.publish(this.current.filter((m) => m !== this.o.identity));
+      return;
+    }
     const live = new Set<string>();
     let nextExpiry = Infinity;
     const names = new Set<string>();
@@ -260,20 +268,21 @@ export class Membership {
       }
     }
     for (const name of this.seen.keys()) if (!names.has(name)) this.seen.delete(name);
-    const renewDeadline = this.lastRenew + (this.o.leaseDurationMs * 2) / 3;
     if (renewDeadline > now) {
       live.add(this.o.identity);
       nextExpiry = Math.min(nextExpiry, renewDeadline);
     }
-    const members = [...live].sort();
-    if (members.join("\n") !== this.current.join("\n")) {
-      this.o.log.info("replicas", { members, self: this.o.identity });
-      this.current = members;
-      this.o.onChange(members);
-    }
+    this.publish([...live].sort());
     clearTimeout(this.timer);
     if (Number.isFinite(nextExpiry)) {
       this.timer = setTimeout(() => this.recompute(), Math.max(10, nextExpiry - now + 10));
     }
+  }
+
+  private publish(members: readonly string[]): void {
+    if (members.join("\n") === this.current.join("\n")) return;
+    this.o.log.info("replicas", { members, self: this.o.identity });
+    this.current = members;
+    this.o.onChange(members);
   }
 }

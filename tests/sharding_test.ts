@@ -151,13 +151,51 @@ Deno.test("three replicas judge disjoint shares, roll up what one replica does, 
           const o = t.status?.judgedBy ?? "";
           byOwner.set(o, [...(byOwner.get(o) ?? []), t.metadata.name!]);
         }
-        if ([...byOwner.keys()].sort().join(",") !== "r-a,r-b,r-c") return false;
+        const owners = [...byOwner.keys()].sort().join(",");
+        if (owners !== "r-a,r-b,r-c") throw new Error(`status.judgedBy names ${owners}`);
         for (const [id, p] of replicas) {
-          if ((await held(p, ns)).join(",") !== [...(byOwner.get(id) ?? [])].sort().join(",")) return false;
+          const holds = (await held(p, ns)).join(",");
+          const judged = [...(byOwner.get(id) ?? [])].sort().join(",");
+          if (holds !== judged) throw new Error(`${id} holds ${holds}; status.judgedBy says ${judged}`);
         }
         return true;
       }, { what: "shares of r-a, r-b and r-c settled", timeoutMs: 30_000 });
       console.log(`shares: ${[...byOwner].map(([o, ts]) => `${o} ${ts.length}`).join(", ")}`);
+      // a replica that starts while others are live never takes itself for the only one (it would judge and
+      // write every target for a moment): its first member list, from the listed Leases, has r-a in it
+      for (const id of ["r-b", "r-c"]) {
+        const first = (await Deno.readTextFile(replicas.get(id)!.logPath)).split("\n")
+          .filter((l) => l.includes('"msg":"replicas"')).map((l) => JSON.parse(l).members as string[])[0];
+        assert(first?.includes("r-a"), `${id}'s first member list: ${JSON.stringify(first)}`);
+      }
+      // a status written over by a replica that took a target for its own (member lists disagreeing for a
+      // moment) is written back by the owner at once (a status write a second), not at its next re-judgement
+      // (the workload API server's next heartbeat, up to 10 s later)
+      const stolen = byOwner.get("r-b")!;
+      const overAt = performance.now();
+      for (const name of stolen) {
+        const over = await h.cluster("cp").kubectl([
+          "patch",
+          "integrationtarget",
+          name,
+          "-n",
+          ns,
+          "--subresource=status",
+          "--type=merge",
+          "-p",
+          JSON.stringify({ status: { judgedBy: "r-gone" } }),
+        ]);
+        assertEquals(over.code, 0, over.stderr);
+      }
+      await eventually(async () => {
+        const byName = new Map((await targets(cp, ns)).map((t) => [t.metadata.name!, t.status?.judgedBy]));
+        return stolen.every((name) => byName.get(name) === "r-b");
+      }, { what: `r-b writes its ${stolen.length} targets' status back over r-gone's`, timeoutMs: 15_000 });
+      const backMs = Math.round(performance.now() - overAt);
+      console.log(
+        `${stolen.length} targets' status written back by r-b ${backMs} ms after another replica's`,
+      );
+      assert(backMs < 3000, `written back after ${backMs} ms`);
       const before = new Map(
         await Promise.all([...replicas].map(async ([id, p]) => [id, await requests(p, ns)] as const)),
       );
