@@ -332,6 +332,12 @@ export const targetResultSchema = {
       format: "int64",
       description: "The Integration's metadata.generation this verdict was judged for.",
     },
+    integrationUID: {
+      type: "string",
+      description:
+        "The Integration's metadata.uid: a result of a deleted Integration is not taken for one of a new " +
+        "Integration of the same name and generation.",
+    },
     ...verdictProperties,
   },
 } as const;

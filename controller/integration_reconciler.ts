@@ -198,8 +198,13 @@ export function verdictOn(
   local?: TargetResult,
 ): ClusterStatus | undefined {
   const r = local ?? t.status?.results?.find((x) => x.integration === obj.metadata.name);
-  if (r && (r.observedGeneration ?? 0) === generation) {
-    const { integration: _i, observedGeneration: _g, ...rest } = r;
+  // the same Integration: its generation, and its uid where both are known (a result written before this
+  // field existed has none) — an Integration deleted and created again starts at generation 1 too
+  const uid = obj.metadata.uid;
+  if (
+    r && (r.observedGeneration ?? 0) === generation && !(uid && r.integrationUID && r.integrationUID !== uid)
+  ) {
+    const { integration: _i, observedGeneration: _g, integrationUID: _u, ...rest } = r;
     return { name, ...rest };
   }
   const ready = t.status?.conditions?.find((c) => c.type === "Ready");

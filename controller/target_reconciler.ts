@@ -326,6 +326,7 @@ function resultOf(integ: Integration, v: ClusterStatus): TargetResult {
   return {
     integration: integ.metadata.name ?? "",
     observedGeneration: integ.metadata.generation ?? 0,
+    ...(integ.metadata.uid ? { integrationUID: integ.metadata.uid } : {}),
     ...rest,
   };
 }
