@@ -421,6 +421,16 @@ export function needsEndpoints(type: ToolType, overrides: readonly ComponentOver
 }
 
 /**
+ * True when judging `type` (with these overrides) needs StatefulSets (Argo CD's application controller and
+ * Redis HA, Prometheus and Alertmanager, or an override of kind StatefulSet), so `gather` and the caches list
+ * and watch them only then: Flux and Istio have none, and a watch that can never matter costs memory and a
+ * stream per target and namespace.
+ */
+export function needsStatefulSets(type: ToolType, overrides: readonly ComponentOverride[] = []): boolean {
+  return kindsNeeded(type, overrides).has("StatefulSet");
+}
+
+/**
  * True when judging `type` (with these overrides) needs DaemonSets (Prometheus' node exporter, Istio's
  * ztunnel and istio-cni, or an override of kind DaemonSet), so `gather` and the caches list them only then.
  */

@@ -12,7 +12,7 @@ import type { DiscoveryOutcome } from "../checks/discovery.ts";
 import { judgeCluster, unknownCluster } from "../checks/judge.ts";
 import type { ToolNamespaces } from "../checks/namespace.ts";
 import { mergeSnapshots } from "../checks/snapshot.ts";
-import { needsDaemonSets, needsEndpoints } from "../checks/tools.ts";
+import { needsDaemonSets, needsEndpoints, needsStatefulSets } from "../checks/tools.ts";
 import type { ClusterClient } from "../kube/client.ts";
 import { clusterReason, errorMessage } from "../kube/errors.ts";
 import { discover, gatherTool, toolFound, type WorkloadReader } from "../kube/gather.ts";
@@ -143,6 +143,7 @@ export class WatchObserver implements Observer {
     const needs = {
       endpoints: needsEndpoints(type, overrides),
       daemonSets: needsDaemonSets(type, overrides),
+      statefulSets: needsStatefulSets(type, overrides),
     };
     const result: TargetVerdict = {};
     const used: WorkloadCache[] = [];

@@ -1,6 +1,6 @@
 /**
- * Shared, reference-counted caches of one namespace of one workload cluster: Deployments, StatefulSets and,
- * when some user needs them, DaemonSets and EndpointSlices. Several Integrations checking the same cluster and
+ * Shared, reference-counted caches of one namespace of one workload cluster: Deployments and, when some user's
+ * tool can have them (checks/tools.ts needs*), StatefulSets, DaemonSets and EndpointSlices. Several Integrations checking the same cluster and
  * namespace share one cache; it is stopped when the last of them releases it. A change enqueues every user.
  *
  * RBAC on the workload cluster (deploy/: workload-cluster RBAC): list, watch on apps deployments,
@@ -54,7 +54,7 @@ export class WorkloadCache {
    */
   version = 0;
   private readonly deployments: Informer<V1Deployment>;
-  private readonly statefulSets: Informer<V1StatefulSet>;
+  private statefulSets: Informer<V1StatefulSet> | undefined;
   private slices: Informer<V1EndpointSlice> | undefined;
   private daemonSets: Informer<V1DaemonSet> | undefined;
 
@@ -74,12 +74,6 @@ export class WorkloadCache {
       `/apis/apps/v1/namespaces/${namespace}/deployments`,
       () => apps.listNamespacedDeployment({ namespace }),
       projectDeployment,
-    );
-    this.statefulSets = this.informer<V1StatefulSet>(
-      "statefulsets",
-      `/apis/apps/v1/namespaces/${namespace}/statefulsets`,
-      () => apps.listNamespacedStatefulSet({ namespace }),
-      projectStatefulSet,
     );
   }
 
@@ -111,6 +105,19 @@ export class WorkloadCache {
     return inf;
   }
 
+  /** Adds the StatefulSet informer (once some user's tool can have StatefulSet components). */
+  ensureStatefulSets(): void {
+    if (this.statefulSets) return;
+    const apps = this.client.api(AppsV1Api);
+    const namespace = this.namespace;
+    this.statefulSets = this.informer<V1StatefulSet>(
+      "statefulsets",
+      `/apis/apps/v1/namespaces/${namespace}/statefulsets`,
+      () => apps.listNamespacedStatefulSet({ namespace }),
+      projectStatefulSet,
+    );
+  }
+
   /** Adds the EndpointSlice informer (once some user's tool needs Service endpoints). */
   ensureEndpoints(): void {
     if (this.slices) return;
@@ -138,7 +145,8 @@ export class WorkloadCache {
   }
 
   private get informers(): InformerState[] {
-    const all: InformerState[] = [this.deployments, this.statefulSets];
+    const all: InformerState[] = [this.deployments];
+    if (this.statefulSets) all.push(this.statefulSets);
     if (this.daemonSets) all.push(this.daemonSets);
     if (this.slices) all.push(this.slices);
     return all;
@@ -213,7 +221,7 @@ export class WorkloadCache {
     return {
       namespace: this.namespace,
       deployments: [...this.deployments.list()],
-      statefulSets: [...this.statefulSets.list()],
+      statefulSets: this.statefulSets ? [...this.statefulSets.list()] : [],
       ...(this.daemonSets ? { daemonSets: [...this.daemonSets.list()] } : {}),
       ...(this.slices ? { endpointSlices: [...this.slices.list()] } : {}),
     };
@@ -263,7 +271,7 @@ export class CachePool {
     gen: number,
     namespace: string,
     client: ClusterClient,
-    needs: { endpoints: boolean; daemonSets: boolean },
+    needs: { endpoints: boolean; daemonSets: boolean; statefulSets: boolean },
   ): WorkloadCache {
     const key = CachePool.keyOf(targetKey, gen, namespace);
     let c = this.caches.get(key);
@@ -275,6 +283,7 @@ export class CachePool {
     }
     if (needs.endpoints) c.ensureEndpoints();
     if (needs.daemonSets) c.ensureDaemonSets();
+    if (needs.statefulSets) c.ensureStatefulSets();
     c.users.add(user);
     index(this.byUser, user, key);
     return c;

@@ -13,7 +13,7 @@ import { discoveredNamespaces, type DiscoveryOutcome, discoverySearched } from "
 import { assignWorkloads } from "../checks/match.ts";
 import type { ToolNamespaces } from "../checks/namespace.ts";
 import { mergeSnapshots, type Snapshot } from "../checks/snapshot.ts";
-import { needsDaemonSets, needsEndpoints, TOOL_TABLES } from "../checks/tools.ts";
+import { needsDaemonSets, needsEndpoints, needsStatefulSets, TOOL_TABLES } from "../checks/tools.ts";
 
 /** A workload kind discovery lists. */
 export type DiscoveryKind = "Deployment" | "StatefulSet" | "DaemonSet";
@@ -61,6 +61,8 @@ export interface GatherOptions {
   withEndpoints?: boolean;
   /** List DaemonSets even if no tool table needs them (an override adds a DaemonSet component). */
   withDaemonSets?: boolean;
+  /** List StatefulSets even if no tool table needs them (an override adds a StatefulSet component). */
+  withStatefulSets?: boolean;
 }
 
 /** Take a snapshot of `opts.namespace`; failures become a `GatherError`. */
@@ -68,6 +70,7 @@ export async function gather(reader: WorkloadReader, opts: GatherOptions): Promi
   const types = Array.isArray(opts.types) ? opts.types : [opts.types];
   const endpoints = opts.withEndpoints === true || types.some((t) => needsEndpoints(t));
   const daemonSets = opts.withDaemonSets === true || types.some((t) => needsDaemonSets(t));
+  const statefulSets = opts.withStatefulSets === true || types.some((t) => needsStatefulSets(t));
   const deadline = AbortSignal.timeout(opts.timeoutMs);
   const failFast = new AbortController();
   const signal = AbortSignal.any([deadline, failFast.signal, ...(opts.signal ? [opts.signal] : [])]);
@@ -77,13 +80,13 @@ export async function gather(reader: WorkloadReader, opts: GatherOptions): Promi
       throw toGatherError(e, `list ${what} in namespace ${opts.namespace}`, what, opts, deadline);
     });
   try {
-    const [deployments, statefulSets, daemonSetList, endpointSlices] = await Promise.all([
+    const [deployments, statefulSetList, daemonSetList, endpointSlices] = await Promise.all([
       call("deployments", reader.listDeployments),
-      call("statefulsets", reader.listStatefulSets),
+      statefulSets ? call("statefulsets", reader.listStatefulSets) : Promise.resolve([]),
       daemonSets ? call("daemonsets", reader.listDaemonSets) : Promise.resolve(undefined),
       endpoints ? call("endpointslices", reader.listEndpointSlices) : Promise.resolve(undefined),
     ]);
-    const snapshot: Snapshot = { namespace: opts.namespace, deployments, statefulSets };
+    const snapshot: Snapshot = { namespace: opts.namespace, deployments, statefulSets: statefulSetList };
     if (daemonSetList) snapshot.daemonSets = daemonSetList;
     if (endpointSlices) snapshot.endpointSlices = endpointSlices;
     return snapshot;
@@ -187,6 +190,7 @@ export async function gatherTool(reader: WorkloadReader, o: GatherToolOptions): 
       signal: o.signal,
       withEndpoints: needsEndpoints(o.type, overrides),
       withDaemonSets: needsDaemonSets(o.type, overrides),
+      withStatefulSets: needsStatefulSets(o.type, overrides),
     });
   const optional = new Set(o.namespaces.optional);
   const parts = await Promise.all(o.namespaces.namespaces.map((ns) =>

@@ -47,21 +47,29 @@ Deno.test("gather: Argo CD needs three lists, one call each, in the namespace as
   });
 });
 
-Deno.test("gather: tools without endpoints skip the EndpointSlice list; DaemonSets only for those with some", async () => {
+Deno.test("gather: tools without endpoints skip the EndpointSlice list; DaemonSets and StatefulSets only for those with some", async () => {
   const cases = [
-    [["flux"], ["deployments", "statefulsets"]],
+    [["flux"], ["deployments"]],
     [["prometheus"], ["daemonsets", "deployments", "statefulsets"]],
-    [["istio", "flux"], ["daemonsets", "deployments", "statefulsets"]],
+    [["istio"], ["daemonsets", "deployments"]],
+    [["istio", "flux"], ["daemonsets", "deployments"]],
   ] as const;
   for (const [types, lists] of cases) {
     const { reader, calls } = fakeReader();
     const snapshot = await gather(reader, { namespace: "ns", types: [...types], timeoutMs: 1000 });
     assertEquals(calls.map((c) => c.what).sort(), [...lists]);
     assertEquals("endpointSlices" in snapshot, false);
-    assertEquals("daemonSets" in snapshot, lists.length === 3);
+    assertEquals("daemonSets" in snapshot, (lists as readonly string[]).includes("daemonsets"));
+    if (!(lists as readonly string[]).includes("statefulsets")) assertEquals(snapshot.statefulSets, []);
   }
   const forced = fakeReader();
-  await gather(forced.reader, { namespace: "ns", types: "flux", timeoutMs: 1000, withDaemonSets: true });
+  await gather(forced.reader, {
+    namespace: "ns",
+    types: "flux",
+    timeoutMs: 1000,
+    withDaemonSets: true,
+    withStatefulSets: true,
+  });
   assertEquals(forced.calls.map((c) => c.what).sort(), ["daemonsets", "deployments", "statefulsets"]);
 });
 
@@ -76,7 +84,7 @@ Deno.test("gather: several tools in one namespace share the calls; withEndpoints
     timeoutMs: 1000,
     withEndpoints: true,
   });
-  assertEquals(forced.calls.length, 3);
+  assertEquals(forced.calls.map((c) => c.what).sort(), ["deployments", "endpointslices"]);
   assertEquals(snapshot.endpointSlices?.length, fixture.endpointSlices.length);
 });
 

@@ -103,7 +103,7 @@ Deno.test({
     const api = await fakeApiServer({ statusFor: (p) => (p.endsWith("/statefulsets") ? 403 : undefined) });
     try {
       const err = await assertRejects(() =>
-        gather(clientNodeReader(api.kc), { namespace: "argocd", types: "flux", timeoutMs: 5000 })
+        gather(clientNodeReader(api.kc), { namespace: "argocd", types: "argocd", timeoutMs: 5000 })
       );
       assert(err instanceof GatherError);
       assertEquals(err.reason, "Forbidden");

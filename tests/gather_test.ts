@@ -77,7 +77,7 @@ Deno.test("a broken component on the real server gives the same verdict as the m
   assertEquals(verdict.message, "argocd-repo-server: 0/2 available");
 });
 
-Deno.test("gather lists EndpointSlices only for tools that need them", async () => {
+Deno.test("gather lists StatefulSets and EndpointSlices only for tools that need them", async () => {
   const w = harness().cluster("work");
   const real = clientNodeReader(w.kc());
   const calls: string[] = [];
@@ -89,6 +89,9 @@ Deno.test("gather lists EndpointSlices only for tools that need them", async () 
     listAllNamespaces: (k, sel, s) => (calls.push(`all ${k}`), real.listAllNamespaces(k, sel, s)),
   };
   await gather(counting, { namespace: "default", types: "flux", timeoutMs: 5000 });
+  assertEquals(calls.sort(), ["deployments"]);
+  calls.length = 0;
+  await gather(counting, { namespace: "default", types: "flux", timeoutMs: 5000, withStatefulSets: true });
   assertEquals(calls.sort(), ["deployments", "statefulsets"]);
   calls.length = 0;
   await gather(counting, { namespace: "default", types: "argocd", timeoutMs: 5000 });
