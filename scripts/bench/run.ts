@@ -912,17 +912,29 @@ export function spawnServe(
   return child;
 }
 
-/** A digest of the code `serve` runs (the controller was changing while the bench was written). */
+/**
+ * A digest of the code `serve` runs (the controller was changing while the bench was written). Folders and files
+ * a tree does not have are left out (`--serve-entry` of a commit from before kube/ existed).
+ */
 async function codeHash(dir: string): Promise<string> {
+  const exists = (p: string) => {
+    try {
+      Deno.statSync(p);
+      return true;
+    } catch {
+      return false;
+    }
+  };
   const files: string[] = [];
   for (const sub of ["controller", "checks", "kube", "util"]) {
+    if (!exists(`${dir}${sub}`)) continue;
     for (const e of Deno.readDirSync(`${dir}${sub}`)) {
       if (e.isFile && e.name.endsWith(".ts") && !e.name.endsWith("_test.ts")) {
         files.push(`${dir}${sub}/${e.name}`);
       }
     }
   }
-  files.push(`${dir}cli/serve.ts`);
+  if (exists(`${dir}cli/serve.ts`)) files.push(`${dir}cli/serve.ts`);
   const text = files.sort().map((f) => Deno.readTextFileSync(f)).join("\0");
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return [...new Uint8Array(digest)].slice(0, 6).map((b) => b.toString(16).padStart(2, "0")).join("");
