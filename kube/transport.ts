@@ -263,8 +263,12 @@ export async function closeTransport(kc: KubeConfig): Promise<void> {
   await Promise.all([...t.agents.values()].map((a) => a.destroy().catch(() => {})));
 }
 
-/** Size of the buffer a watch reads into (events are a few KB; longer ones span several reads). */
-const WATCH_READ_BYTES = 8 * 1024;
+/**
+ * Size of the buffer a watch reads into: events are a few KB and span several reads (a quiet watch spends its
+ * life in one pending read, so this is memory per watch: 10,000 watches at 1,000 targets held 104 MiB outside
+ * the V8 heap with 8 KiB, 37 MiB with 2 KiB, at the same detection times; docs/benchmarks.md).
+ */
+const WATCH_READ_BYTES = 2 * 1024;
 
 /**
  * The body's chunks, read into one small reused buffer (a BYOB reader). A default reader lets Deno allocate
