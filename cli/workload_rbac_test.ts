@@ -4,6 +4,7 @@ import { manifestPath, workloadRbac } from "./workload_rbac.ts";
 import { parseLabels } from "./target_add.ts";
 import { CliError } from "./errors.ts";
 import { compileArgs, outputName, TARGETS } from "../scripts/compile.ts";
+import { V8_FLAGS_ARG } from "../scripts/v8_flags.ts";
 
 Deno.test("workload RBAC: the embedded deploy/workload-rbac files, read-only", () => {
   const m = workloadRbac();
@@ -71,7 +72,7 @@ Deno.test("target add: --label parsing", () => {
   }
 });
 
-Deno.test("deno task compile: six targets named kubectl-ksit-<os>-<arch>", () => {
+Deno.test("deno task compile: six targets named kubectl-ksit-<os>-<arch>, with the V8 flags of the image", async () => {
   assertEquals(TARGETS.map(outputName), [
     "kubectl-ksit-linux-amd64",
     "kubectl-ksit-linux-arm64",
@@ -84,6 +85,14 @@ Deno.test("deno task compile: six targets named kubectl-ksit-<os>-<arch>", () =>
   assertEquals(args.slice(0, 1), ["compile"]);
   assert(args.includes("aarch64-apple-darwin") && args.includes("dist/kubectl-ksit-darwin-arm64"));
   assertEquals(args[args.length - 1], "main.ts");
+  // the V8 flags every binary runs with (scripts/v8_flags.ts): the release binaries and the image alike
+  assert(args.includes(V8_FLAGS_ARG), args.join(" "));
+  const dockerfile = await Deno.readTextFile(new URL("../deploy/Dockerfile", import.meta.url));
+  assert(
+    /deno compile .*--v8-flags=\S+/.test(dockerfile),
+    "deploy/Dockerfile: deno compile without --v8-flags",
+  );
+  assertEquals(dockerfile.match(/deno compile .*(--v8-flags=\S+)/)?.[1], V8_FLAGS_ARG);
 });
 
 Deno.test("workload RBAC: the per-namespace Role has the ClusterRole's resource rules", async () => {

@@ -5,6 +5,8 @@
  * access and is not run in CI; `deno task bundle` / `deno task install` cover the code path offline.
  */
 
+import { V8_FLAGS_ARG } from "./v8_flags.ts";
+
 export interface Target {
   /** deno compile --target */
   triple: string;
@@ -31,6 +33,7 @@ export function compileArgs(t: Target, outDir: string): string[] {
     "compile",
     "--allow-all",
     "--no-check",
+    V8_FLAGS_ARG,
     "--target",
     t.triple,
     "--output",

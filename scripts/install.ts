@@ -9,6 +9,7 @@
  * 7.5 MB of them @kubernetes/client-node). Where: --bin-dir DIR; else --root DIR (DIR/bin); else $DENO_INSTALL_ROOT/bin;
  * else ~/.local/bin. A self-contained binary without Deno: `deno task compile`.
  */
+import { V8_FLAGS_ARG } from "./v8_flags.ts";
 
 interface Args {
   root?: string;
@@ -100,7 +101,7 @@ if (args.bundle) {
 }
 
 const deno = Deno.execPath();
-const runArgs = "run -A --no-config --no-lock --quiet --unstable-lazy-dynamic-imports";
+const runArgs = `run -A --no-config --no-lock --quiet --unstable-lazy-dynamic-imports ${V8_FLAGS_ARG}`;
 if (windows) {
   await Deno.writeTextFile(`${binDir}/kubectl-ksit.cmd`, `@"${deno}" ${runArgs} "${bundlePath}" %*\r\n`);
 } else {

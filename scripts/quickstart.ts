@@ -20,6 +20,7 @@ import { NEVER_READY_TAG } from "../tests/support/kwok_stages.ts";
 import { installTool, waitRolledOut } from "../tests/support/live_workloads.ts";
 import { eventually } from "../tests/support/poll.ts";
 import { freePort } from "../tests/support/ports.ts";
+import { V8_FLAGS_ARG } from "./v8_flags.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 const dir = Deno.env.get("KSIT_QUICKSTART_DIR") ?? `${root}.ksit/quickstart`;
@@ -157,6 +158,7 @@ async function startServe(h: Harness, cp: TestCluster): Promise<{ healthUrl: str
   const proc = h.proc("serve", Deno.execPath(), [
     "run",
     "-A",
+    V8_FLAGS_ARG,
     `${root}main.ts`,
     "serve",
     "--kubeconfig",

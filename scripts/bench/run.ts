@@ -12,6 +12,7 @@
 import { Harness, pidAlive, type TestCluster } from "../../tests/support/harness.ts";
 import { installCrds } from "../../tests/support/crds.ts";
 import { freePort } from "../../tests/support/ports.ts";
+import { V8_FLAGS_ARG } from "../v8_flags.ts";
 import { seedFixture } from "../../tests/support/serve.ts";
 import { imageWithTag } from "../../tests/support/faults.ts";
 import { NEVER_READY_TAG } from "../../tests/support/kwok_stages.ts";
@@ -889,6 +890,7 @@ export function spawnServe(
       Deno.execPath(),
       "run",
       "-A",
+      V8_FLAGS_ARG,
       ...o.serveDenoFlags,
       ...s.denoFlags,
       o.serveEntry ?? `${root}main.ts`,

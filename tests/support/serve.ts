@@ -21,6 +21,7 @@ import { loadFixture } from "../fixtures/load.ts";
 import { eventually } from "./poll.ts";
 import { pumpInto, trackChild } from "./harness.ts";
 import { freePort } from "./ports.ts";
+import { V8_FLAGS_ARG } from "../../scripts/v8_flags.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 
@@ -62,6 +63,7 @@ export async function startServe(o: ServeArgs): Promise<ServeProcess> {
     args: [
       "run",
       "-A",
+      V8_FLAGS_ARG,
       entry(),
       "serve",
       "--kubeconfig",
