@@ -77,6 +77,29 @@ Deno.test("status too large, a refused write, and a flapping component", async (
     targetClusters: ["a", "b", "c", "d"],
   });
   await createIntegration(cp, ns, "flappy", { type: "argocd", targetClusters: ["cluster-1"] });
+  // the API server loads a new policy a moment after it is created: wait until a dry-run status write with
+  // three clusters is refused, or serve's first write may land before the policy is in force
+  const three = ["a", "b", "c"].map((name) => ({
+    name,
+    phase: "Unknown",
+    reason: "TargetNotFound",
+    message: "-",
+  }));
+  await eventually(async () => {
+    const r = await cpc.kubectl([
+      "patch",
+      "integrations.ksit.io",
+      "refused",
+      "-n",
+      ns,
+      "--subresource=status",
+      "--type=merge",
+      "--dry-run=server",
+      "-p",
+      JSON.stringify({ status: { clusters: three } }),
+    ]);
+    return r.code !== 0 && /status too large for this cluster's policy/.test(r.stderr) ? true : undefined;
+  }, { what: "the ValidatingAdmissionPolicy in force", timeoutMs: 30_000 });
 
   const serve = await startServe({ kubeconfigPath: cpc.kubeconfigPath, namespace: ns });
   try {
