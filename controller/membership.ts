@@ -54,6 +54,8 @@ interface Seen {
   observedAt: number;
   durationMs: number;
   resourceVersion: string;
+  /** A delete of this record was sent (it stays seen, and expired, until the watch shows the Lease gone). */
+  deleteSent?: boolean;
 }
 
 /**
@@ -69,8 +71,17 @@ function firstSight(lease: V1Lease, now: number, durationMs: number): number {
   return Number.isFinite(renewed) && now - renewed > 2 * durationMs ? now - durationMs : now;
 }
 
-/** A replica Lease unchanged this many lease durations is deleted (its replica was killed: nothing else would). */
-const GONE_AFTER_DURATIONS = 3;
+/**
+ * A replica Lease unchanged for a lease duration is deleted as soon as it expires (its replica was killed:
+ * nothing else would). Not later: until it is gone a replica that starts (a killed pod's replacement, seconds
+ * later) takes the dead one for live for a whole lease duration after its first sight, while the survivors
+ * already took its targets over — the targets that the newcomer would take from the dead one and the survivors
+ * hand to the newcomer went unjudged meanwhile (bench, a replacement started after a takeover: 16 s). Safe:
+ * the delete has the resourceVersion seen as a precondition, so a Lease renewed meanwhile stays, and a replica
+ * that has not renewed for a lease duration stopped counting itself a member after two thirds of one; if it
+ * was only slow, its next renewal creates the Lease again (a join).
+ */
+const GONE_AFTER_DURATIONS = 1;
 
 export class Membership {
   private readonly informer: Informer<V1Lease>;
@@ -80,6 +91,8 @@ export class Membership {
   private own: V1Lease | undefined;
   private current: readonly string[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private collecting = false;
+  private running = false;
 
   constructor(private readonly o: MembershipOptions) {
     this.leaseName = replicaLeaseName(o.group, o.identity);
@@ -108,6 +121,7 @@ export class Membership {
 
   /** Renews the own Lease until `signal` aborts, then deletes it (the others take over at once). */
   async run(signal: AbortSignal): Promise<void> {
+    this.running = true;
     this.informer.start();
     const period = Math.max(200, Math.floor(this.o.leaseDurationMs / 3));
     while (!signal.aborted) {
@@ -116,6 +130,7 @@ export class Membership {
       await this.collectGone();
       await sleepUntilAborted(period, signal);
     }
+    this.running = false;
     clearTimeout(this.timer);
     this.informer.stop();
     await this.remove();
@@ -189,13 +204,30 @@ export class Membership {
 
   /**
    * Deletes the Leases of replicas gone for GONE_AFTER_DURATIONS lease durations (killed ones leave theirs),
+   * from the renew loop and at each expiry,
    * with the resourceVersion seen as a precondition: a Lease renewed meanwhile stays. Any replica may do it.
    */
   private async collectGone(): Promise<void> {
+    if (this.collecting) return;
+    this.collecting = true;
+    try {
+      await this.collectGoneNow();
+    } finally {
+      this.collecting = false;
+    }
+  }
+
+  private async collectGoneNow(): Promise<void> {
     const now = this.o.clock.now();
     const { namespace } = this.o;
     for (const [name, seen] of this.seen) {
-      if (name === this.leaseName || now - seen.observedAt < GONE_AFTER_DURATIONS * seen.durationMs) continue;
+      if (
+        name === this.leaseName || seen.deleteSent ||
+        now - seen.observedAt < GONE_AFTER_DURATIONS * seen.durationMs
+      ) continue;
+      // kept in `seen` (not forgotten, which would make the next recompute see the Lease for the first time, and
+      // count it live, until the watch shows the delete)
+      seen.deleteSent = true;
       try {
         await this.o.kube.call("delete", () =>
           this.api.deleteNamespacedLease({
@@ -207,6 +239,7 @@ export class Membership {
       } catch (e) {
         const code = errorCode(e);
         if (code !== 404 && code !== 409) {
+          seen.deleteSent = false; // tried again next time
           this.o.log.warn("lease of a gone replica not deleted", {
             lease: name,
             error: errorMessage(e),
@@ -214,7 +247,6 @@ export class Membership {
           });
         }
       }
-      this.seen.delete(name);
     }
   }
 
@@ -275,7 +307,11 @@ export class Membership {
     this.publish([...live].sort());
     clearTimeout(this.timer);
     if (Number.isFinite(nextExpiry)) {
-      this.timer = setTimeout(() => this.recompute(), Math.max(10, nextExpiry - now + 10));
+      // at an expiry: members again, and the Lease of a replica that expired is deleted at once
+      this.timer = setTimeout(() => {
+        this.recompute();
+        if (this.running) void this.collectGone();
+      }, Math.max(10, nextExpiry - now + 10));
     }
   }
 
