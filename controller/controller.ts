@@ -110,6 +110,39 @@ export const TARGET_WORKERS_PER_CONCURRENCY = 4;
  */
 const ROLLUP_BATCH_MS = 100;
 
+/** What the control-plane informers share: the namespace watched (or every one) and how to list there. */
+interface InformerScope {
+  ns: string;
+  /** `base` + `/namespaces/<ns>` (or nothing, for every namespace) + `/` + `plural`. */
+  path: (base: string, plural: string) => string;
+  listCustom: <T>(plural: string) => () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>;
+  common: {
+    client: ClusterClient;
+    log: Logger;
+    clock: Clock;
+    maxBackoffMs: number;
+    warnOnError: boolean;
+    project: typeof slim;
+  };
+}
+
+function informerScope(deps: ControllerDeps, opts: ControllerOptions): InformerScope {
+  const { kube, log, clock } = deps;
+  const ns = opts.allNamespaces ? "*" : opts.namespace;
+  const custom = kube.api(CustomObjectsApi);
+  // one namespace (a Role), or every namespace (a ClusterRole with the same rules)
+  const scope = opts.allNamespaces ? "" : `/namespaces/${ns}`;
+  return {
+    ns,
+    path: (base, plural) => `${base}${scope}/${plural}`,
+    listCustom: (plural) => () =>
+      opts.allNamespaces
+        ? custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural })
+        : custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural }),
+    common: { client: kube, log, clock, maxBackoffMs: 5_000, warnOnError: true, project: slim },
+  };
+}
+
 export class Controller {
   readonly integrations: Informer<Integration>;
   readonly targets: Informer<IntegrationTarget>;
@@ -138,121 +171,17 @@ export class Controller {
 
   constructor(private readonly deps: ControllerDeps, private readonly opts: ControllerOptions) {
     const { kube, log, clock, metrics } = deps;
-    const ns = opts.allNamespaces ? "*" : opts.namespace;
-    const custom = kube.api(CustomObjectsApi);
-    const core = kube.api(CoreV1Api);
-    // one namespace (a Role), or every namespace (a ClusterRole with the same rules)
-    const scope = opts.allNamespaces ? "" : `/namespaces/${ns}`;
-    const listCustom = (plural: string) => () =>
-      opts.allNamespaces
-        ? custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural })
-        : custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural });
-    const common = { client: kube, log, clock, maxBackoffMs: 5_000, warnOnError: true, project: slim };
-    this.integrations = new Informer<Integration>({
-      ...common,
-      name: `integrations ${ns}`,
-      path: `/apis/${GROUP}/${VERSION}${scope}/integrations`,
-      list: listCustom("integrations"),
-      onChange: (type, o) => {
-        this.changed(); // the dashboard shows KSIT's own status writes too
-        if (!this.integrationChanged.worth(type, o)) return; // its own status write
-        this.selections.invalidate();
-        this.enqueueIntegration(keyOf(o));
-        // the owners judge it on their targets (the ones it selects now or selected before)
-        this.enqueueOwnedTargets(o.metadata.namespace ?? "");
-      },
-    });
-    this.targets = new Informer<IntegrationTarget>({
-      ...common,
-      name: `integrationtargets ${ns}`,
-      path: `/apis/${GROUP}/${VERSION}${scope}/integrationtargets`,
-      list: listCustom("integrationtargets"),
-      onChange: (type, o) => {
-        this.changed();
-        if (this.targetChanged.worth(type, o)) {
-          // a hand-written target gone or an inventory target edited: the sync decides again (not on status
-          // writes: the results the owners write change no inventory decision)
-          this.requestInventorySync();
-          // added, deleted, spec or labels: selection and names may have changed
-          this.selections.invalidate();
-          this.enqueueTarget(keyString(keyOf(o)));
-          this.enqueueIntegrations(o.metadata.namespace ?? "");
-          return;
-        }
-        // its status (a replica's results): the roll-up of the Integrations that select it (not for a target
-        // judged here: its results reached the roll-up before they were written)
-        const targetKey = keyString(keyOf(o));
-        if (!this.opts.ownership.owns(targetKey)) this.rollUpSoon(targetKey);
-        // a target judged here whose status another replica wrote (with --sharding=dynamic, one that took it
-        // for its own while the member lists disagreed: a replica starting, a lease expiring): written again,
-        // else that replica's judgedBy and results would stay until this one's next change. Not in the other
-        // modes, where two writers are a misconfiguration and would only take turns.
-        else if (
-          this.opts.ownership.mode === "dynamic" && type !== "delete" && o.status?.judgedBy &&
-          o.status.judgedBy !== this.opts.identity
-        ) {
-          this.enqueueTarget(targetKey);
-        }
-      },
-    });
-    const labelSelector = opts.secretSelector || undefined;
-    this.secrets = new Informer<CachedSecret>({
-      ...common,
-      project: projectSecret, // only the values a kubeconfig can be
-      name: `secrets ${ns}`,
-      path: `/api/v1${scope}/secrets${
-        labelSelector ? `?labelSelector=${encodeURIComponent(labelSelector)}` : ""
-      }`,
-      list: () =>
-        opts.allNamespaces
-          ? core.listSecretForAllNamespaces({ labelSelector })
-          : core.listNamespacedSecret({ namespace: ns, labelSelector }),
-      onChange: (_type, s) => this.secretChanged(s),
-    });
-    const sources = opts.inventories ?? {};
-    if (Object.values(sources).some((o) => (o?.namespaces.length ?? 0) > 0)) {
-      this.inventory = new InventoryCaches({ kube, log, clock }, sources, (kind, o) => {
-        if (kind === "secret") this.secretChanged(o);
-        if (kind === "profile") this.profileChanged(o);
-        // an Argo CD cluster Secret, a Cluster or a ClusterProfile: an inventory entry
-        if (kind !== "secret" || sources.argocd?.sync) this.requestInventorySync();
-      });
-      if (Object.values(sources).some((o) => o?.sync)) {
-        this.inventorySync = new InventorySync({
-          kube,
-          log,
-          metrics,
-          events: deps.events,
-          targets: this.targets,
-          caches: this.inventory,
-          namespace: opts.namespace,
-        });
-      }
-    }
+    const scope = informerScope(deps, opts);
+    this.integrations = this.integrationInformer(scope);
+    this.targets = this.targetInformer(scope);
+    this.secrets = this.secretInformer(scope);
+    const inventory = this.inventorySources();
+    this.inventory = inventory.caches;
+    this.inventorySync = inventory.sync;
 
     this.selections = new Selections(this.integrations, this.targets);
     this.connections = new Connections({ clock, log }, (t) => this.enqueueTarget(t), opts.mode === "watch");
-    const discoveries = new Discoveries(clock, opts.requestTimeoutMs);
-    if (opts.mode === "poll") {
-      this.observer = new PollObserver(discoveries, opts.requestTimeoutMs, (t) => this.enqueueTarget(t));
-    } else {
-      const pool = new CachePool(log, clock, (cache, kind) => {
-        if (this.stopped) return;
-        // users are (Integration, target) pairs; the target's reconcile judges its Integrations
-        this.enqueueTarget(cache.targetKey);
-        // a watch broke: the target's liveness probe says whether the cluster is still there
-        if (kind === "state" && cache.failing) this.connections.watchFailed(cache.targetKey);
-      }, (targetKey) => {
-        // no Integration watches this target any more: neither does its heartbeat
-        this.connections.stopHeartbeat(this.connections.get(targetKey));
-      });
-      this.observer = new WatchObserver(
-        pool,
-        discoveries,
-        opts.requestTimeoutMs,
-        (conn) => this.connections.ensureHeartbeat(conn),
-      );
-    }
+    this.observer = this.createObserver();
     const status = new StatusWriter({ kube, clock, log, events: deps.events, metrics });
     this.targetReconciler = new TargetReconciler({
       targets: this.targets,
@@ -290,6 +219,137 @@ export class Controller {
       metrics,
       canWrite: opts.canWrite,
     });
+  }
+
+  /** Integrations: a change of spec or labels is reconciled, and the owners judge it on their targets. */
+  private integrationInformer({ ns, path, listCustom, common }: InformerScope): Informer<Integration> {
+    return new Informer<Integration>({
+      ...common,
+      name: `integrations ${ns}`,
+      path: path(`/apis/${GROUP}/${VERSION}`, "integrations"),
+      list: listCustom("integrations"),
+      onChange: (type, o) => {
+        this.changed(); // the dashboard shows KSIT's own status writes too
+        if (!this.integrationChanged.worth(type, o)) return; // its own status write
+        this.selections.invalidate();
+        this.enqueueIntegration(keyOf(o));
+        // the owners judge it on their targets (the ones it selects now or selected before)
+        this.enqueueOwnedTargets(o.metadata.namespace ?? "");
+      },
+    });
+  }
+
+  /** IntegrationTargets: a change of spec or labels is reconciled; a status (a replica's results) rolled up. */
+  private targetInformer({ ns, path, listCustom, common }: InformerScope): Informer<IntegrationTarget> {
+    return new Informer<IntegrationTarget>({
+      ...common,
+      name: `integrationtargets ${ns}`,
+      path: path(`/apis/${GROUP}/${VERSION}`, "integrationtargets"),
+      list: listCustom("integrationtargets"),
+      onChange: (type, o) => {
+        this.changed();
+        if (this.targetChanged.worth(type, o)) {
+          // a hand-written target gone or an inventory target edited: the sync decides again (not on status
+          // writes: the results the owners write change no inventory decision)
+          this.requestInventorySync();
+          // added, deleted, spec or labels: selection and names may have changed
+          this.selections.invalidate();
+          this.enqueueTarget(keyString(keyOf(o)));
+          this.enqueueIntegrations(o.metadata.namespace ?? "");
+          return;
+        }
+        // its status (a replica's results): the roll-up of the Integrations that select it (not for a target
+        // judged here: its results reached the roll-up before they were written)
+        const targetKey = keyString(keyOf(o));
+        if (!this.opts.ownership.owns(targetKey)) this.rollUpSoon(targetKey);
+        // a target judged here whose status another replica wrote (with --sharding=dynamic, one that took it
+        // for its own while the member lists disagreed: a replica starting, a lease expiring): written again,
+        // else that replica's judgedBy and results would stay until this one's next change. Not in the other
+        // modes, where two writers are a misconfiguration and would only take turns.
+        else if (
+          this.opts.ownership.mode === "dynamic" && type !== "delete" && o.status?.judgedBy &&
+          o.status.judgedBy !== this.opts.identity
+        ) {
+          this.enqueueTarget(targetKey);
+        }
+      },
+    });
+  }
+
+  /** The kubeconfig Secrets (only the values a kubeconfig can be; only the labelled ones when asked). */
+  private secretInformer({ ns, path, common }: InformerScope): Informer<CachedSecret> {
+    const { opts } = this;
+    const core = this.deps.kube.api(CoreV1Api);
+    const labelSelector = opts.secretSelector || undefined;
+    return new Informer<CachedSecret>({
+      ...common,
+      project: projectSecret, // only the values a kubeconfig can be
+      name: `secrets ${ns}`,
+      path: `${path("/api/v1", "secrets")}${
+        labelSelector ? `?labelSelector=${encodeURIComponent(labelSelector)}` : ""
+      }`,
+      list: () =>
+        opts.allNamespaces
+          ? core.listSecretForAllNamespaces({ labelSelector })
+          : core.listNamespacedSecret({ namespace: ns, labelSelector }),
+      onChange: (_type, s) => this.secretChanged(s),
+    });
+  }
+
+  /** The inventory sources' caches, and their sync when a source writes targets. */
+  private inventorySources(): { caches?: InventoryCaches; sync?: InventorySync } {
+    const { kube, log, clock, metrics } = this.deps;
+    let caches: InventoryCaches | undefined;
+    let sync: InventorySync | undefined;
+    const sources = this.opts.inventories ?? {};
+    if (Object.values(sources).some((o) => (o?.namespaces.length ?? 0) > 0)) {
+      caches = new InventoryCaches({ kube, log, clock }, sources, (kind, o) => {
+        if (kind === "secret") this.secretChanged(o);
+        if (kind === "profile") this.profileChanged(o);
+        // an Argo CD cluster Secret, a Cluster or a ClusterProfile: an inventory entry
+        if (kind !== "secret" || sources.argocd?.sync) this.requestInventorySync();
+      });
+      if (Object.values(sources).some((o) => o?.sync)) {
+        sync = new InventorySync({
+          kube,
+          log,
+          metrics,
+          events: this.deps.events,
+          targets: this.targets,
+          caches,
+          namespace: this.opts.namespace,
+        });
+      }
+    }
+
+    return { caches, sync };
+  }
+
+  /** How the targets are observed: shared watch caches, or a gather per check (--mode=poll). */
+  private createObserver(): Observer {
+    const { log, clock } = this.deps;
+    const { opts } = this;
+    const discoveries = new Discoveries(clock, opts.requestTimeoutMs);
+    if (opts.mode === "poll") {
+      return new PollObserver(discoveries, opts.requestTimeoutMs, (t) => this.enqueueTarget(t));
+    } else {
+      const pool = new CachePool(log, clock, (cache, kind) => {
+        if (this.stopped) return;
+        // users are (Integration, target) pairs; the target's reconcile judges its Integrations
+        this.enqueueTarget(cache.targetKey);
+        // a watch broke: the target's liveness probe says whether the cluster is still there
+        if (kind === "state" && cache.failing) this.connections.watchFailed(cache.targetKey);
+      }, (targetKey) => {
+        // no Integration watches this target any more: neither does its heartbeat
+        this.connections.stopHeartbeat(this.connections.get(targetKey));
+      });
+      return new WatchObserver(
+        pool,
+        discoveries,
+        opts.requestTimeoutMs,
+        (conn) => this.connections.ensureHeartbeat(conn),
+      );
+    }
   }
 
   start(): void {
