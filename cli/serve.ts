@@ -123,6 +123,10 @@ function serverList(value: string, previous: string[] = []): string[] {
   return [...previous, ...entries];
 }
 
+/**
+ * `kubectl ksit serve` and its flags. Over 60 lines because it is the list of serve's flags, each declared once
+ * with its help text beside the handler (#14): a list, not logic.
+ */
 export const defineServe: CommandDefinition = (parent, { run }) => {
   parent
     .command("serve")

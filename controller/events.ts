@@ -150,8 +150,9 @@ export class EventCorrelator {
 }
 
 /**
- * The recorder `serve` uses. Long only as a factory: its parts are the closures `update` (the next occurrence
- * of a series), `create` (a new Event) and `record` (the correlator's decision, then one of the two).
+ * The recorder `serve` uses. Over 60 lines because it is a factory: its parts are the closures `update` (the
+ * next occurrence of a series), `create` (a new Event) and `record` (the correlator's decision, then one of the
+ * two), which share the correlator and the client.
  */
 export function kubeEventRecorder(
   kube: ClusterClient,
