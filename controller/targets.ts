@@ -454,17 +454,8 @@ async function probeVersion(
     return failure(e, server, previous);
   }
   if (res.status === 401 || res.status === 403) {
-    const reason = res.status === 401 ? "Unauthorized" : "Forbidden";
-    const hint = res.status === 401
-      ? "the kubeconfig's credentials were rejected; refresh the Secret"
-      : "the credentials may not read /version";
-    const status = statusMessage(res.text);
-    return {
-      ready: false,
-      reason,
-      message: `${server}: ${status ? `${status}: ` : `HTTP ${res.status}: `}${hint}`,
-      serverVersion: previous.serverVersion,
-    };
+    // an API error like any other: one mapping (kube/errors.ts) gives its reason and words
+    return failure({ code: res.status, body: res.text }, server, previous);
   }
   let info: { major?: unknown; minor?: unknown; gitVersion?: unknown } | undefined;
   try {
