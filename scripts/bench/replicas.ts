@@ -25,7 +25,7 @@ import { type Harness, pidAlive } from "../../tests/support/harness.ts";
 import { freePort } from "../../tests/support/ports.ts";
 import { type Api, type WatchedObject, Watcher } from "./api.ts";
 import { parseProm, type ProcStat, procStat, type Sample } from "./measure.ts";
-import { type BenchOptions, type ModeResult, NS, secs, sleep, TOOLS } from "./run.ts";
+import { type BenchOptions, type ModeResult, NS, secs, sleep, TOOLS } from "./shared.ts";
 
 /** The leader-election Lease (serve's default --lease-name); replica Leases are labelled after it. */
 const LEADER_LEASE = "ksit-controller";
