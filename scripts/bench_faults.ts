@@ -143,6 +143,8 @@ Machine: ${cpu ?? "?"}, ${navigator.hardwareConcurrency} cores; ${rounds} rounds
   }.
 `;
   await Deno.writeTextFile(out, doc);
+  // as `deno fmt --check` wants it (aligned tables, wrapped lines)
+  await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", out] }).output();
   console.log(`\n${doc}`);
   log(`wrote ${out}`);
 }
