@@ -34,30 +34,33 @@ import {
   runText,
 } from "./bench/report.ts";
 import { MAX_LIVE_TARGETS, runBench, type RunResult } from "./bench/run.ts";
+import type { BenchOptions } from "./bench/shared.ts";
 import { testbin } from "../tests/support/testbin.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 
-interface Flags {
+/** The command line: the options of each run (scripts/bench/shared.ts) and what the bench does with them. */
+interface Flags extends
+  Pick<
+    BenchOptions,
+    | "failures"
+    | "steadyMs"
+    | "intervalS"
+    | "modes"
+    | "judgeTimeoutMs"
+    | "serveDenoFlags"
+    | "serveArgs"
+    | "serveEntry"
+    | "profile"
+    | "viaLocalhost"
+    | "live"
+    | "replicas"
+  > {
   targets: number[];
-  failures: number;
-  steadyMs: number;
-  intervalS: number;
-  modes: ("watch" | "poll")[];
-  judgeTimeoutMs: number;
   out: string;
   json?: string;
-  serveDenoFlags: string[];
-  serveArgs: string[];
-  serveEntry?: string;
-  profile?: boolean;
-  viaLocalhost?: boolean;
-  /** Live workload clusters (real controllers, kwok nodes). */
-  live?: boolean;
   /** Only re-render --out from the results it holds (after a change of the tables). */
   render?: boolean;
-  /** Then this many serve replicas with --sharding=dynamic (scripts/bench/replicas.ts). */
-  replicas?: number;
   leaseDurationMs: number;
 }
 
