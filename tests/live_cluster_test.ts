@@ -363,7 +363,11 @@ Deno.test("makeNodeNotReady / deleteNode: NotReady after the grace period, pods 
         n.status?.conditions?.find((x) => x.type === "Ready")?.message ?? "",
         "stopped posting",
       );
-      assert(n.spec?.taints?.some((t) => t.key === "node.kubernetes.io/unreachable"), "tainted unreachable");
+      // the node lifecycle controller writes Ready=Unknown, then the unreachable taint in an update of its own
+      await eventually(async () => {
+        const now = await kc.makeApiClient(CoreV1Api).readNode({ name: sick });
+        return now.spec?.taints?.some((t) => t.key === "node.kubernetes.io/unreachable");
+      }, { timeoutMs: 30_000, intervalMs: 250, what: `node ${sick} tainted unreachable` });
       const d = await waitDeployment(kc, ns, "spread", (d) => d.status?.availableReplicas === 2, {
         what: "spread: the pod on the NotReady node is unavailable",
       });
