@@ -11,16 +11,16 @@
 import { assertEquals, assertStringIncludes } from "./support/assert.ts";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { KubernetesObjectApi } from "@kubernetes/client-node";
-import { checkContext } from "../cli/check.ts";
 import type { ToolType } from "../api/types.ts";
 import { breakagesOf, CORPUS, type CorpusInstall, keyOf, loadCorpus } from "./fixtures/corpus.ts";
 import type { KubeObject } from "./fixtures/load.ts";
 import { useHarness } from "./support/harness.ts";
 import { eventually } from "./support/poll.ts";
 import { adminKc } from "./support/serve.ts";
+import { checkTool } from "./support/corpus.ts";
 import { podsOf, rollBack, rollOutBadImage } from "./support/faults.ts";
 import { NEVER_READY_TAG } from "./support/kwok_stages.ts";
-import { createNamespace, waitRolledOut } from "./support/live_workloads.ts";
+import { createNamespace, toCreate, waitRolledOut } from "./support/live_workloads.ts";
 
 const harness = useHarness({
   clusters: ["work"],
@@ -55,13 +55,7 @@ function forLiveCluster(
   const out = objects
     .filter((o) => ["Deployment", "StatefulSet", "DaemonSet", "Service"].includes(o.kind))
     .map((o) => {
-      const copy = structuredClone(o) as KubeObject & { status?: unknown; spec?: Record<string, unknown> };
-      delete copy.status;
-      for (
-        const k of ["generation", "resourceVersion", "uid", "creationTimestamp", "managedFields"] as const
-      ) {
-        delete (copy.metadata as Record<string, unknown>)[k];
-      }
+      const copy = structuredClone(toCreate(o)) as KubernetesObject & { spec?: Record<string, unknown> };
       if (o.kind === "Service") return copy as KubernetesObject;
       const spec = copy.spec as {
         template: { spec: PodSpec };
@@ -70,7 +64,7 @@ function forLiveCluster(
       const pod = spec.template.spec;
       const sa = pod.serviceAccountName ?? pod.serviceAccount;
       if (sa && sa !== "default") {
-        const namespace = copy.metadata.namespace!;
+        const namespace = copy.metadata!.namespace!;
         accounts.set(`${namespace}/${sa}`, {
           apiVersion: "v1",
           kind: "ServiceAccount",
@@ -90,14 +84,6 @@ function forLiveCluster(
   return { serviceAccounts: [...accounts.values()], objects: out };
 }
 
-async function check(type: ToolType, namespaces: string[]) {
-  const yaml = harness().cluster("work").kubeconfigYaml;
-  const [r] = await checkContext(yaml, "work", [type], {
-    toolNamespace: [`${type}=${namespaces.join(",")}`],
-  });
-  return r!;
-}
-
 /** Polls `check` until its verdict has `phase`; returns that result (the last one seen is in the error). */
 async function waitVerdict(
   type: ToolType,
@@ -109,7 +95,7 @@ async function waitVerdict(
   let last = "";
   try {
     return await eventually(async () => {
-      const r = await check(type, namespaces);
+      const r = await checkTool(harness().cluster("work"), type, namespaces);
       last = `${r.verdict.phase}: ${r.verdict.message}`;
       return r.verdict.phase === phase ? r : undefined;
     }, { timeoutMs, intervalMs: 250, what });

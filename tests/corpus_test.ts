@@ -8,11 +8,10 @@
  * and discovery / not-installed through both, each on its own workload cluster.
  */
 import { checkContext } from "../cli/check.ts";
-import type { ToolType } from "../api/types.ts";
 import { CORPUS, type CorpusInstall } from "./fixtures/corpus/index.ts";
 import { breakagesOf, keyOf, loadCorpus } from "./fixtures/corpus.ts";
 import { assert, assertEquals, assertStringIncludes } from "./support/assert.ts";
-import { seedCorpus } from "./support/corpus.ts";
+import { checkTool, seedCorpus } from "./support/corpus.ts";
 import { installCrds } from "./support/crds.ts";
 import { useHarness } from "./support/harness.ts";
 import { eventually } from "./support/poll.ts";
@@ -38,13 +37,6 @@ const harness = useHarness({
 /** The test's namespace for corpus namespace `ns` of install number `i`. */
 const rename = (i: number) => (ns: string) => `c${i}-${ns}`.slice(0, 63);
 
-/** What `check` says about `type` in `namespaces` of cluster `name` (in-process, the CLI's own path). */
-async function check(name: string, type: ToolType, namespaces: string[]) {
-  const yaml = harness().cluster(name).kubeconfigYaml;
-  const [r] = await checkContext(yaml, name, [type], { toolNamespace: [`${type}=${namespaces.join(",")}`] });
-  return r!;
-}
-
 const timings: string[] = [];
 Deno.test.afterAll(() => console.log(`per install (seed + healthy + breakages): ${timings.join(", ")}`));
 
@@ -56,7 +48,7 @@ CORPUS.forEach((c: CorpusInstall, i: number) => {
     const onServer = await seedCorpus(kc, loaded);
     const namespaces = Object.values(loaded.namespaces);
 
-    const healthy = await check("work", c.tool, namespaces);
+    const healthy = await checkTool(harness().cluster("work"), c.tool, namespaces);
     assertEquals(healthy.verdict.phase, "Running", JSON.stringify(healthy.verdict, null, 1));
     const required = new Map((healthy.verdict.components ?? []).map((x) => [x.name, x.required ?? false]));
 
@@ -68,7 +60,7 @@ CORPUS.forEach((c: CorpusInstall, i: number) => {
           : obj.metadata.name;
         for (const [breakage, health] of breakagesOf(obj)) {
           await onServer.setBreakage(key, breakage);
-          const r = await check("work", c.tool, namespaces);
+          const r = await checkTool(harness().cluster("work"), c.tool, namespaces);
           const what = `${key} ${breakage}`;
           const phase = required.get(component) && health === "Unhealthy" ? "Failed" : "Degraded";
           assertEquals(r.verdict.phase, phase, `${what}: ${r.verdict.message}`);
@@ -78,7 +70,7 @@ CORPUS.forEach((c: CorpusInstall, i: number) => {
         }
       }
     }
-    const again = await check("work", c.tool, namespaces);
+    const again = await checkTool(harness().cluster("work"), c.tool, namespaces);
     assertEquals(again.verdict.phase, "Running", again.verdict.message);
     timings.push(`${c.id} ${Math.round(performance.now() - t0)} ms`);
   });

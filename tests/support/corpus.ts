@@ -5,6 +5,9 @@
  * write status themselves. EndpointSlices are made as the EndpointSlice controller would (there is none on a
  * bare API server).
  */
+import { checkContext } from "../../cli/check.ts";
+import type { ToolType } from "../../api/types.ts";
+import type { TestCluster } from "./harness.ts";
 import {
   AppsV1Api,
   CoreV1Api,
@@ -131,4 +134,12 @@ export async function seedCorpus(kc: KubeConfig, loaded: LoadedInstall): Promise
       await writeStatus(w, breakage);
     },
   };
+}
+
+/** What `check` says about `type` in `namespaces` of `cluster` (in-process, the CLI's own path). */
+export async function checkTool(cluster: TestCluster, type: ToolType, namespaces: string[]) {
+  const [r] = await checkContext(cluster.kubeconfigYaml, cluster.name, [type], {
+    toolNamespace: [`${type}=${namespaces.join(",")}`],
+  });
+  return r!;
 }

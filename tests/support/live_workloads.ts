@@ -24,6 +24,16 @@ const FIELD_MANAGER = "ksit-tests";
 
 const WORKLOAD_KINDS = ["Deployment", "StatefulSet", "DaemonSet"];
 
+/** `o` as a client creates it: without status (the controllers write it) and the metadata the server sets. */
+export function toCreate(o: KubeObject): KubernetesObject {
+  const { status: _status, ...rest } = o as KubeObject & { status?: unknown };
+  const meta = { ...rest.metadata } as Record<string, unknown>;
+  for (const k of ["generation", "resourceVersion", "uid", "creationTimestamp", "managedFields"]) {
+    delete meta[k];
+  }
+  return { ...rest, metadata: meta } as KubernetesObject;
+}
+
 /**
  * The objects to create for a fixture on a live cluster: its Deployments, StatefulSets and DaemonSets without
  * status (the controllers write it), and for every Service its EndpointSlices belong to, the Service itself —
@@ -32,14 +42,7 @@ const WORKLOAD_KINDS = ["Deployment", "StatefulSet", "DaemonSet"];
  */
 export function liveObjects(objects: KubeObject[]): KubernetesObject[] {
   const workloads = objects.filter((o) => WORKLOAD_KINDS.includes(o.kind));
-  const out: KubernetesObject[] = workloads.map((o) => {
-    const { status: _status, ...rest } = o as KubeObject & { status?: unknown };
-    const meta = { ...rest.metadata } as Record<string, unknown>;
-    for (const k of ["generation", "resourceVersion", "uid", "creationTimestamp", "managedFields"]) {
-      delete meta[k];
-    }
-    return { ...rest, metadata: meta } as KubernetesObject;
-  });
+  const out: KubernetesObject[] = workloads.map(toCreate);
   const slices = objects.filter((o) => o.kind === "EndpointSlice") as unknown as V1EndpointSlice[];
   const services = new Map<string, V1EndpointSlice[]>();
   for (const s of slices) {
