@@ -203,9 +203,9 @@ export class Membership {
   }
 
   /**
-   * Deletes the Leases of replicas gone for GONE_AFTER_DURATIONS lease durations (killed ones leave theirs),
-   * from the renew loop and at each expiry,
-   * with the resourceVersion seen as a precondition: a Lease renewed meanwhile stays. Any replica may do it.
+   * Deletes the Leases of replicas gone for GONE_AFTER_DURATIONS lease durations (killed ones leave theirs), from
+   * the renew loop and at each expiry, with the resourceVersion seen as a precondition: a Lease renewed meanwhile
+   * stays. Any replica may do it; one pass at a time.
    */
   private async collectGone(): Promise<void> {
     if (this.collecting) return;
