@@ -145,38 +145,34 @@ async function send(
   return await undiciFetch(url, { ...init, redirect: "manual", dispatcher } as any) as unknown as Response;
 }
 
-/** The body, read up to `limit` bytes (the Content-Length is checked first). */
+/**
+ * The body, read up to `limit` bytes (the Content-Length is checked first). A body of declared length is read
+ * whole into one buffer of that size (hyper ends the body at the declared length, and Deno drops the header of
+ * a body it decompresses, so the bound holds); any other is read through one reused 16 KiB buffer. Not a
+ * default reader: that allocates 64 KiB for every read, and at the start of `serve` thousands of lists in
+ * flight left that much allocator memory behind per read (issue 15, docs/benchmarks.md).
+ */
 export async function readBounded(res: Response, limit: number, what: string): Promise<Uint8Array> {
-  const declared = Number(res.headers.get("content-length"));
-  if (Number.isFinite(declared) && declared > limit) {
+  const length = res.headers.get("content-length");
+  const declared = Number(length);
+  if (length !== null && Number.isFinite(declared) && declared > limit) {
     await res.body?.cancel().catch(() => {});
     throw new ResponseTooLargeError(limit, what);
   }
   if (!res.body) return new Uint8Array();
-  const reader = res.body.getReader();
+  if (length !== null && Number.isFinite(declared)) return new Uint8Array(await res.arrayBuffer());
+  const body = bodyChunks(res.body, READ_BYTES);
   const parts: Uint8Array[] = [];
   let size = 0;
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > limit) {
-        await reader.cancel().catch(() => {});
-        throw new ResponseTooLargeError(limit, what);
-      }
-      parts.push(value);
+  for await (const chunk of body.chunks) {
+    size += chunk.byteLength;
+    if (size > limit) {
+      body.cancel();
+      throw new ResponseTooLargeError(limit, what);
     }
-  } finally {
-    reader.releaseLock();
+    parts.push(chunk.slice()); // the chunk is a view of the buffer the next read reuses
   }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
+  return concat(parts, size);
 }
 
 /**
@@ -270,13 +266,27 @@ export async function closeTransport(kc: KubeConfig): Promise<void> {
  */
 const WATCH_READ_BYTES = 2 * 1024;
 
+/** `parts` (of `size` bytes in all) as one array. */
+function concat(parts: Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
+/** Size of the buffer a list or other bounded response is read through (`readBounded`). */
+const READ_BYTES = 16 * 1024;
+
 /**
  * The body's chunks, read into one small reused buffer (a BYOB reader). A default reader lets Deno allocate
  * its own 64 KiB+ buffer for every pending read: with thousands of idle watches (one per target, tool
  * namespace and kind) that alone was ~115 KiB of memory per watch. `cancel` ends a pending read at once (an
  * aborted watch must not wait for its next byte to let go of its connection).
  */
-function bodyChunks(body: ReadableStream<Uint8Array>): {
+function bodyChunks(body: ReadableStream<Uint8Array>, size = WATCH_READ_BYTES): {
   chunks: AsyncGenerator<Uint8Array>;
   cancel: () => void;
 } {
@@ -295,7 +305,7 @@ function bodyChunks(body: ReadableStream<Uint8Array>): {
     reader.cancel().catch(() => {});
   };
   async function* chunks(): AsyncGenerator<Uint8Array> {
-    let buf = new ArrayBuffer(WATCH_READ_BYTES);
+    let buf = new ArrayBuffer(size);
     try {
       for (;;) {
         const { value, done } = byob
