@@ -220,3 +220,53 @@ Deno.test("bench --replicas 3: N = 10, every target judged by exactly one replic
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("bench:cost: both ladders at 20 targets × 2 watches, every step measured, the tables printed", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ksit-bench-cost-smoke-" });
+  try {
+    const json = `${dir}/cost.json`;
+    const res = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        `${root}scripts/bench_cost.ts`,
+        "--targets",
+        "20",
+        "--watches",
+        "2",
+        "--json",
+        json,
+      ],
+      cwd: root,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    const stdout = new TextDecoder().decode(res.stdout);
+    assertEquals(
+      res.code,
+      0,
+      `bench:cost failed:\n${stdout}\n${new TextDecoder().decode(res.stderr).slice(-3000)}`,
+    );
+    type Step = { step: string; rss: number; heap: number; external: number };
+    const { results } = JSON.parse(await Deno.readTextFile(json)) as { results: Record<string, Step[]> };
+    assertEquals(Object.keys(results), ["raw", "ksit"]);
+    assertEquals(results.raw!.length, 6, JSON.stringify(results.raw));
+    assertEquals(results.ksit!.length, 5, JSON.stringify(results.ksit));
+    for (const [name, steps] of Object.entries(results)) {
+      for (const s of steps) {
+        assert(s.rss > 0 && s.heap > 0 && s.external >= 0, `${name}: ${JSON.stringify(s)}`);
+      }
+      // loading the code and holding 20 targets' connections and watches cost something
+      assert(steps.at(-1)!.rss > steps[0]!.rss, `${name}: RSS did not grow: ${JSON.stringify(steps)}`);
+      assert(stdout.includes(`| ${name}: step |`), `${name}: no table printed`);
+      assert(
+        new RegExp(`${name}: [\\d.]+ KiB per target with 2 watches`).test(stdout),
+        `${name}: no summary`,
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});

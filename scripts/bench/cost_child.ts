@@ -1,0 +1,122 @@
+/**
+ * One ladder of `deno task bench:cost` (scripts/bench_cost.ts), in a process of its own so that its memory is
+ * only what the ladder builds. Each step adds to the one before; after each, two full GCs and a pause, then
+ * one JSON line on stdout: `{ step, rss, heap, external }` in bytes.
+ *
+ *   raw:  the process → client-node and the controller's modules loaded → N kubeconfigs parsed → N Deno
+ *         HTTP clients (CA, client certificate) → each connected (one GET /version) → W watch streams per
+ *         target, each with a 2 KiB read pending (what a quiet watch is: kube/transport.ts)
+ *   ksit: the same up to the kubeconfigs → a ClusterClient per target, connected → W informers per target
+ *         (kube/informer.ts: list, watch, projected cache of Deployments), all established
+ *
+ * Arguments: <raw|ksit> <file with the kubeconfigs (JSON array)> <watches per target>. Needs --expose-gc.
+ */
+import type { KubeConfig } from "@kubernetes/client-node";
+
+const [ladder, file, watchesArg] = Deno.args;
+const watches = Number(watchesArg);
+const gc = (globalThis as unknown as { gc?: () => void }).gc;
+if (!gc) throw new Error("run with --v8-flags=--expose-gc");
+
+async function step(name: string): Promise<void> {
+  gc!();
+  await new Promise((r) => setTimeout(r, 500));
+  gc!();
+  const m = Deno.memoryUsage();
+  console.log(JSON.stringify({ step: name, rss: m.rss, heap: m.heapUsed, external: m.external }));
+}
+
+/** Runs `fn` on every item, at most `limit` at a time. */
+async function each<T>(items: T[], limit: number, fn: (t: T, i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i]!, i);
+    }
+  }));
+}
+
+const base64 = (s: string | undefined) =>
+  new TextDecoder().decode(Uint8Array.from(atob(s ?? ""), (c) => c.charCodeAt(0)));
+
+async function raw(kcs: KubeConfig[]): Promise<void> {
+  const targets = kcs.map((kc) => {
+    const c = kc.getCurrentCluster()!;
+    const u = kc.getCurrentUser()!;
+    return { server: c.server, ca: base64(c.caData), cert: base64(u.certData), key: base64(u.keyData) };
+  });
+  const clients = targets.map((t) => Deno.createHttpClient({ caCerts: [t.ca], cert: t.cert, key: t.key }));
+  await step("an HTTP client per target");
+  await each(targets, 32, async (t, i) => {
+    await (await fetch(`${t.server}/version`, { client: clients[i] })).arrayBuffer();
+  });
+  await step("each connected (GET /version)");
+  const held: unknown[] = [];
+  await each(targets, 32, async (t, i) => {
+    for (let w = 0; w < watches; w++) {
+      const res = await fetch(
+        `${t.server}/apis/apps/v1/namespaces/cost-${w}/deployments?watch=true&timeoutSeconds=1800`,
+        { client: clients[i], headers: { "accept-encoding": "identity" } },
+      );
+      const reader = res.body!.getReader({ mode: "byob" });
+      held.push(res, reader, reader.read(new Uint8Array(2048)));
+    }
+  });
+  await step(`${watches} watch streams per target, a 2 KiB read pending`);
+}
+
+async function ksit(kcs: KubeConfig[]): Promise<void> {
+  const { AppsV1Api } = await import("@kubernetes/client-node");
+  const { ClusterClient } = await import("../../kube/client.ts");
+  const { Informer } = await import("../../kube/informer.ts");
+  const { rawGet } = await import("../../kube/transport.ts");
+  const { projectDeployment } = await import("../../checks/projection.ts");
+  const { Semaphore } = await import("../../util/semaphore.ts");
+  const { nullLogger } = await import("../../util/log.ts");
+  const global = new Semaphore(32);
+  const clients = kcs.map((kc, i) =>
+    new ClusterClient(kc, { target: `t${i}`, timeoutMs: 60_000, countRequest: () => {}, global })
+  );
+  await each(kcs, 32, async (kc) => {
+    await rawGet(kc, "/version");
+  });
+  await step("a ClusterClient per target, connected (GET /version)");
+  const informers: { established: boolean }[] = [];
+  for (const client of clients) {
+    const apps = client.api(AppsV1Api);
+    for (let w = 0; w < watches; w++) {
+      const namespace = `cost-${w}`;
+      const inf = new Informer({
+        name: `deployments ${client.target}/${namespace}`,
+        client,
+        path: `/apis/apps/v1/namespaces/${namespace}/deployments`,
+        list: () => apps.listNamespacedDeployment({ namespace }),
+        project: projectDeployment,
+        onChange: () => {},
+        log: nullLogger,
+      });
+      inf.start();
+      informers.push(inf);
+    }
+  }
+  const deadline = Date.now() + 300_000;
+  while (informers.some((i) => !i.established)) {
+    if (Date.now() > deadline) throw new Error("informers not established within 300 s");
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await step(`${watches} informers per target (list, watch, projected cache), established`);
+}
+
+await step("the process");
+const { KubeConfig: Kc } = await import("@kubernetes/client-node");
+await import("../../controller/mod.ts");
+await step("client-node and the controller's modules loaded");
+const kcs = (JSON.parse(await Deno.readTextFile(file!)) as string[]).map((y) => {
+  const kc = new Kc();
+  kc.loadFromString(y);
+  return kc;
+});
+await step("the targets' kubeconfigs parsed");
+await (ladder === "raw" ? raw(kcs) : ksit(kcs));
+Deno.exit(0);
