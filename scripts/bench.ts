@@ -12,7 +12,9 @@
  * --serve-deno-flag F (repeatable; e.g. --serve-deno-flag=--cpu-prof) · --serve-arg A (repeatable) ·
  * --render (only re-render --out from the results it holds) ·
  * --via-localhost (a variant: every kubeconfig names https://localhost:<port>, no tls-server-name) ·
- * --profile (CPU profiles of serve through the V8 inspector: start until judged, and detection) ·
+ * --profile (CPU profiles of serve through the V8 inspector: start until judged, and detection; with an inspector
+ * attached Deno 2.9 also reports every fetch to it and keeps a copy of each response body, so memory measured
+ * in such a run is not serve's: 3,010 MiB peak at N = 1000) ·
  * --serve-entry PATH (another main.ts, e.g. a patched copy, to measure a proposed controller fix) ·
  * --live (N ≤ 100: the workload clusters run kube-controller-manager, kube-scheduler and kwok; tools are rolled
  * out for real and failures are rollouts of an image that never pulls; its tables are marked "live") ·
