@@ -11,11 +11,10 @@ import type { RunResult } from "../scripts/bench/run.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 
-async function bench(dir: string, extra: string[]) {
-  const out = `${dir}/benchmarks.md`;
-  const json = `${dir}/bench.json`;
+/** Runs `name` (under scripts/) with `args`; fails the test with its output unless it exits 0. */
+async function script(name: string, args: string[]): Promise<string> {
   const res = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${root}scripts/bench.ts`, "--targets", "10", "--out", out, "--json", json, ...extra],
+    args: ["run", "-A", `${root}scripts/${name}`, ...args],
     cwd: root,
     stdin: "null",
     stdout: "piped",
@@ -24,7 +23,14 @@ async function bench(dir: string, extra: string[]) {
   }).output();
   const stdout = new TextDecoder().decode(res.stdout);
   const stderr = new TextDecoder().decode(res.stderr);
-  assertEquals(res.code, 0, `bench failed:\n${stdout.slice(-3000)}\n${stderr.slice(-3000)}`);
+  assertEquals(res.code, 0, `${name} failed:\n${stdout.slice(-3000)}\n${stderr.slice(-3000)}`);
+  return stdout;
+}
+
+async function bench(dir: string, extra: string[]) {
+  const out = `${dir}/benchmarks.md`;
+  const json = `${dir}/bench.json`;
+  const stdout = await script("bench.ts", ["--targets", "10", "--out", out, "--json", json, ...extra]);
   const { runs } = JSON.parse(await Deno.readTextFile(json)) as { runs: RunResult[] };
   return { runs, stdout, doc: await Deno.readTextFile(out) };
 }
@@ -68,33 +74,20 @@ Deno.test("bench: N = 10, watch and poll, every measure has a number", async () 
   try {
     const out = `${dir}/benchmarks.md`;
     const json = `${dir}/bench.json`;
-    const res = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        `${root}scripts/bench.ts`,
-        "--targets",
-        "10",
-        "--failures",
-        "3",
-        "--steady",
-        "20s",
-        "--interval",
-        "5s",
-        "--out",
-        out,
-        "--json",
-        json,
-      ],
-      cwd: root,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).output();
-    const stdout = new TextDecoder().decode(res.stdout);
-    const stderr = new TextDecoder().decode(res.stderr);
-    assertEquals(res.code, 0, `bench failed:\n${stdout.slice(-3000)}\n${stderr.slice(-3000)}`);
+    const stdout = await script("bench.ts", [
+      "--targets",
+      "10",
+      "--failures",
+      "3",
+      "--steady",
+      "20s",
+      "--interval",
+      "5s",
+      "--out",
+      out,
+      "--json",
+      json,
+    ]);
 
     const { runs } = JSON.parse(await Deno.readTextFile(json)) as { runs: RunResult[] };
     assertEquals(runs.length, 1);
@@ -225,30 +218,7 @@ Deno.test("bench:cost: both ladders at 20 targets × 2 watches, every step measu
   const dir = await Deno.makeTempDir({ prefix: "ksit-bench-cost-smoke-" });
   try {
     const json = `${dir}/cost.json`;
-    const res = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        `${root}scripts/bench_cost.ts`,
-        "--targets",
-        "20",
-        "--watches",
-        "2",
-        "--json",
-        json,
-      ],
-      cwd: root,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).output();
-    const stdout = new TextDecoder().decode(res.stdout);
-    assertEquals(
-      res.code,
-      0,
-      `bench:cost failed:\n${stdout}\n${new TextDecoder().decode(res.stderr).slice(-3000)}`,
-    );
+    const stdout = await script("bench_cost.ts", ["--targets", "20", "--watches", "2", "--json", json]);
     type Step = { step: string; rss: number; heap: number; external: number };
     const { results } = JSON.parse(await Deno.readTextFile(json)) as { results: Record<string, Step[]> };
     assertEquals(Object.keys(results), ["raw", "ksit"]);
