@@ -172,7 +172,13 @@ export async function readBounded(res: Response, limit: number, what: string): P
     }
     parts.push(chunk.slice()); // the chunk is a view of the buffer the next read reuses
   }
-  return concat(parts, size);
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
 }
 
 /**
@@ -265,17 +271,6 @@ export async function closeTransport(kc: KubeConfig): Promise<void> {
  * the V8 heap with 8 KiB, 37 MiB with 2 KiB, at the same detection times; docs/benchmarks.md).
  */
 const WATCH_READ_BYTES = 2 * 1024;
-
-/** `parts` (of `size` bytes in all) as one array. */
-function concat(parts: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-}
 
 /** Size of the buffer a list or other bounded response is read through (`readBounded`). */
 const READ_BYTES = 16 * 1024;

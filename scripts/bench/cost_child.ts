@@ -12,6 +12,7 @@
  * Arguments: <raw|ksit> <file with the kubeconfigs (JSON array)> <watches per target>. Needs --expose-gc.
  */
 import type { KubeConfig } from "@kubernetes/client-node";
+import { parallel } from "./api.ts";
 
 const [ladder, file, watchesArg] = Deno.args;
 const watches = Number(watchesArg);
@@ -26,17 +27,6 @@ async function step(name: string): Promise<void> {
   console.log(JSON.stringify({ step: name, rss: m.rss, heap: m.heapUsed, external: m.external }));
 }
 
-/** Runs `fn` on every item, at most `limit` at a time. */
-async function each<T>(items: T[], limit: number, fn: (t: T, i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i]!, i);
-    }
-  }));
-}
-
 const base64 = (s: string | undefined) =>
   new TextDecoder().decode(Uint8Array.from(atob(s ?? ""), (c) => c.charCodeAt(0)));
 
@@ -48,12 +38,12 @@ async function raw(kcs: KubeConfig[]): Promise<void> {
   });
   const clients = targets.map((t) => Deno.createHttpClient({ caCerts: [t.ca], cert: t.cert, key: t.key }));
   await step("an HTTP client per target");
-  await each(targets, 32, async (t, i) => {
+  await parallel(targets, 32, async (t, i) => {
     await (await fetch(`${t.server}/version`, { client: clients[i] })).arrayBuffer();
   });
   await step("each connected (GET /version)");
   const held: unknown[] = [];
-  await each(targets, 32, async (t, i) => {
+  await parallel(targets, 32, async (t, i) => {
     for (let w = 0; w < watches; w++) {
       const res = await fetch(
         `${t.server}/apis/apps/v1/namespaces/cost-${w}/deployments?watch=true&timeoutSeconds=1800`,
@@ -78,7 +68,7 @@ async function ksit(kcs: KubeConfig[]): Promise<void> {
   const clients = kcs.map((kc, i) =>
     new ClusterClient(kc, { target: `t${i}`, timeoutMs: 60_000, countRequest: () => {}, global })
   );
-  await each(kcs, 32, async (kc) => {
+  await parallel(kcs, 32, async (kc) => {
     await rawGet(kc, "/version");
   });
   await step("a ClusterClient per target, connected (GET /version)");
