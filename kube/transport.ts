@@ -154,13 +154,13 @@ async function send(
  */
 export async function readBounded(res: Response, limit: number, what: string): Promise<Uint8Array> {
   const length = res.headers.get("content-length");
-  const declared = Number(length);
-  if (length !== null && Number.isFinite(declared) && declared > limit) {
+  const declared = length === null ? NaN : Number(length); // NaN: no length, or not a number
+  if (declared > limit) {
     await res.body?.cancel().catch(() => {});
     throw new ResponseTooLargeError(limit, what);
   }
   if (!res.body) return new Uint8Array();
-  if (length !== null && Number.isFinite(declared)) return new Uint8Array(await res.arrayBuffer());
+  if (Number.isFinite(declared)) return new Uint8Array(await res.arrayBuffer());
   const body = bodyChunks(res.body, READ_BYTES);
   const parts: Uint8Array[] = [];
   let size = 0;

@@ -15,6 +15,8 @@ import { V8_FLAGS } from "./v8_flags.ts";
 
 interface Step {
   step: string;
+  /** What the step added one of (scripts/bench/cost_child.ts). */
+  per: "process" | "target" | "watch";
   rss: number;
   heap: number;
   external: number;
@@ -61,31 +63,30 @@ const MiB = 1048576;
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 
 /** The table of one ladder: each step's totals and what it added, per target or per watch. */
-export function table(name: string, steps: Step[], targets: number, watches: number): string {
+function table(name: string, steps: Step[], targets: number, watches: number): string {
   const rows = [
     `| ${name}: step | RSS (MiB) | V8 heap (MiB) | external (MiB) | added RSS | … of it V8 heap | … external |`,
     "|---|---:|---:|---:|---:|---:|---:|",
   ];
+  const count = { process: 1, target: targets, watch: targets * watches };
   steps.forEach((s, i) => {
     const prev = steps[i - 1];
-    const per = i < 2 ? 1 : /watch|informer/.test(s.step) ? targets * watches : targets;
-    const unit = i < 2 ? "MiB" : per === targets ? "KiB / target" : "KiB / watch";
-    const scale = i < 2 ? MiB : 1024;
-    const d = (k: keyof Omit<Step, "step">) => prev ? fmt((s[k] - prev[k]) / scale / per) : "—";
+    const [scale, unit] = s.per === "process" ? [MiB, "MiB"] : [1024, `KiB / ${s.per}`];
+    const d = (k: "rss" | "heap" | "external") => prev ? fmt((s[k] - prev[k]) / scale / count[s.per]) : "—";
     rows.push(
       `| ${s.step} | ${fmt(s.rss / MiB, 0)} | ${fmt(s.heap / MiB, 0)} | ${fmt(s.external / MiB, 0)} | ` +
         `${d("rss")}${prev ? ` ${unit}` : ""} | ${d("heap")} | ${d("external")} |`,
     );
   });
-  const base = steps[1]!.rss;
-  const perTarget = (steps.at(-1)!.rss - base) / targets;
+  const code = steps.findLast((s) => s.per === "process")!.rss;
+  const perTarget = (steps.at(-1)!.rss - code) / targets;
+  const at = (n: number) => fmt((code + n * perTarget) / MiB, 0);
   rows.push(
     "",
     `${name}: ${fmt(perTarget / 1024)} KiB per target with ${watches} watches on top of ${
-      fmt(base / MiB, 0)
-    } MiB ` +
-      `of loaded code → ${fmt((base + 1000 * perTarget) / MiB, 0)} MiB at 1,000 targets, ` +
-      `${fmt((base + 10_000 * perTarget) / MiB, 0)} MiB at 10,000.`,
+      fmt(code / MiB, 0)
+    } ` +
+      `MiB of loaded code → ${at(1000)} MiB at 1,000 targets, ${at(10_000)} MiB at 10,000.`,
   );
   return rows.join("\n");
 }

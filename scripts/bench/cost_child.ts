@@ -1,7 +1,8 @@
 /**
  * One ladder of `deno task bench:cost` (scripts/bench_cost.ts), in a process of its own so that its memory is
  * only what the ladder builds. Each step adds to the one before; after each, two full GCs and a pause, then
- * one JSON line on stdout: `{ step, rss, heap, external }` in bytes.
+ * one JSON line on stdout: `{ step, per, rss, heap, external }` (bytes; `per`: what the step added one of —
+ * `process`, `target` or `watch`).
  *
  *   raw:  the process → client-node and the controller's modules loaded → N kubeconfigs parsed → N Deno
  *         HTTP clients (CA, client certificate) → each connected (one GET /version) → W watch streams per
@@ -13,35 +14,34 @@
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import { parallel } from "./api.ts";
+import { decodeBase64Text } from "../../util/base64.ts";
 
 const [ladder, file, watchesArg] = Deno.args;
 const watches = Number(watchesArg);
 const gc = (globalThis as unknown as { gc?: () => void }).gc;
 if (!gc) throw new Error("run with --v8-flags=--expose-gc");
 
-async function step(name: string): Promise<void> {
+async function step(name: string, per: "process" | "target" | "watch"): Promise<void> {
   gc!();
   await new Promise((r) => setTimeout(r, 500));
   gc!();
   const m = Deno.memoryUsage();
-  console.log(JSON.stringify({ step: name, rss: m.rss, heap: m.heapUsed, external: m.external }));
+  console.log(JSON.stringify({ step: name, per, rss: m.rss, heap: m.heapUsed, external: m.external }));
 }
-
-const base64 = (s: string | undefined) =>
-  new TextDecoder().decode(Uint8Array.from(atob(s ?? ""), (c) => c.charCodeAt(0)));
 
 async function raw(kcs: KubeConfig[]): Promise<void> {
   const targets = kcs.map((kc) => {
     const c = kc.getCurrentCluster()!;
     const u = kc.getCurrentUser()!;
-    return { server: c.server, ca: base64(c.caData), cert: base64(u.certData), key: base64(u.keyData) };
+    const [ca, cert, key] = [c.caData, u.certData, u.keyData].map((d) => decodeBase64Text(d ?? ""));
+    return { server: c.server, ca: ca!, cert: cert!, key: key! };
   });
   const clients = targets.map((t) => Deno.createHttpClient({ caCerts: [t.ca], cert: t.cert, key: t.key }));
-  await step("an HTTP client per target");
+  await step("an HTTP client per target", "target");
   await parallel(targets, 32, async (t, i) => {
     await (await fetch(`${t.server}/version`, { client: clients[i] })).arrayBuffer();
   });
-  await step("each connected (GET /version)");
+  await step("each connected (GET /version)", "target");
   const held: unknown[] = [];
   await parallel(targets, 32, async (t, i) => {
     for (let w = 0; w < watches; w++) {
@@ -53,7 +53,7 @@ async function raw(kcs: KubeConfig[]): Promise<void> {
       held.push(res, reader, reader.read(new Uint8Array(2048)));
     }
   });
-  await step(`${watches} watch streams per target, a 2 KiB read pending`);
+  await step(`${watches} watch streams per target, a 2 KiB read pending`, "watch");
 }
 
 async function ksit(kcs: KubeConfig[]): Promise<void> {
@@ -71,7 +71,7 @@ async function ksit(kcs: KubeConfig[]): Promise<void> {
   await parallel(kcs, 32, async (kc) => {
     await rawGet(kc, "/version");
   });
-  await step("a ClusterClient per target, connected (GET /version)");
+  await step("a ClusterClient per target, connected (GET /version)", "target");
   const informers: { established: boolean }[] = [];
   for (const client of clients) {
     const apps = client.api(AppsV1Api);
@@ -95,18 +95,18 @@ async function ksit(kcs: KubeConfig[]): Promise<void> {
     if (Date.now() > deadline) throw new Error("informers not established within 300 s");
     await new Promise((r) => setTimeout(r, 200));
   }
-  await step(`${watches} informers per target (list, watch, projected cache), established`);
+  await step(`${watches} informers per target (list, watch, projected cache), established`, "watch");
 }
 
-await step("the process");
+await step("the process", "process");
 const { KubeConfig: Kc } = await import("@kubernetes/client-node");
 await import("../../controller/mod.ts");
-await step("client-node and the controller's modules loaded");
+await step("client-node and the controller's modules loaded", "process");
 const kcs = (JSON.parse(await Deno.readTextFile(file!)) as string[]).map((y) => {
   const kc = new Kc();
   kc.loadFromString(y);
   return kc;
 });
-await step("the targets' kubeconfigs parsed");
+await step("the targets' kubeconfigs parsed", "target");
 await (ladder === "raw" ? raw(kcs) : ksit(kcs));
 Deno.exit(0);
